@@ -1,0 +1,144 @@
+//! Cursor iteration: `SCAN` over the keyspace and cursors for `HSCAN`,
+//! `SSCAN` and `ZSCAN`.
+//!
+//! A keyspace cursor is a position in arena order: shard, segment id and
+//! offset. Records never move backwards in that order (new and moved records
+//! go to the newest segment), so a key present for a whole iteration is
+//! returned at least once, as Redis promises. Cursor 0 starts; 0 returned
+//! means done.
+
+use super::Store;
+use crate::glob::glob_match;
+use crate::keyspace::KeyType;
+use crate::mem::arena::ArenaPos;
+use crate::mem::packed_map::MapCursor;
+
+const OFFSET_BITS: u32 = 18;
+const SEGMENT_BITS: u32 = 30;
+const SHARD_SHIFT: u32 = OFFSET_BITS + SEGMENT_BITS;
+
+fn encode(shard: usize, pos: ArenaPos) -> u64 {
+    ((shard as u64) << SHARD_SHIFT)
+        | ((pos.segment_id & ((1 << SEGMENT_BITS) - 1)) << OFFSET_BITS)
+        | u64::from(pos.offset)
+}
+
+fn decode(cursor: u64) -> (usize, ArenaPos) {
+    (
+        (cursor >> SHARD_SHIFT) as usize,
+        ArenaPos {
+            segment_id: (cursor >> OFFSET_BITS) & ((1 << SEGMENT_BITS) - 1),
+            offset: (cursor & ((1 << OFFSET_BITS) - 1)) as u32,
+        },
+    )
+}
+
+/// Filters for [`Store::scan`].
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// `MATCH`: a glob the key must match.
+    pub pattern: Option<Vec<u8>>,
+    /// Keys must start with this (cheaper than a glob).
+    pub prefix: Option<Vec<u8>>,
+    /// `TYPE`: only keys of this type.
+    pub key_type: Option<KeyType>,
+    /// `COUNT`: about how many keys to examine (default 10).
+    pub count: usize,
+}
+
+/// One page of a scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanPage {
+    /// The cursor for the next call; 0 when the iteration is complete.
+    pub cursor: u64,
+    pub keys: Vec<Vec<u8>>,
+}
+
+impl Store {
+    /// One step of a cursor iteration over the keyspace (`SCAN`).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = memkeep_engine::Store::open(memkeep_engine::Options::new(dir.path()))?;
+    /// store.set("user:1", "a")?;
+    /// store.set("user:2", "b")?;
+    /// let opts = memkeep_engine::ScanOptions { prefix: Some(b"user:".to_vec()), ..Default::default() };
+    /// let (mut cursor, mut found) = (0, Vec::new());
+    /// loop {
+    ///     let page = store.scan(cursor, &opts);
+    ///     found.extend(page.keys);
+    ///     cursor = page.cursor;
+    ///     if cursor == 0 { break; }
+    /// }
+    /// assert_eq!(found.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scan(&self, cursor: u64, opts: &ScanOptions) -> ScanPage {
+        let budget = if opts.count == 0 { 10 } else { opts.count };
+        let shards = &self.inner.shards;
+        let (mut idx, mut pos) = decode(cursor);
+        let mut page = ScanPage::default();
+        let mut examined = 0;
+        while idx < shards.len() {
+            let shard = shards[idx].lock.read();
+            let now = self.inner.now_ms();
+            while let Some((e, next)) = shard.next_from(pos) {
+                pos = next;
+                examined += 1;
+                let wanted = !e.is_expired(now)
+                    && opts.prefix.as_ref().is_none_or(|p| e.key.starts_with(p))
+                    && opts.pattern.as_ref().is_none_or(|p| glob_match(p, e.key))
+                    && opts.key_type.is_none_or(|t| e.stored.key_type() == t);
+                if wanted {
+                    page.keys.push(e.key.to_vec());
+                }
+                if examined >= budget {
+                    page.cursor = encode(idx, pos);
+                    return page;
+                }
+            }
+            idx += 1;
+            pos = ArenaPos::default();
+        }
+        page
+    }
+}
+
+/// Collection cursors: 0 is the start, `1 << 63 | …` a position in the
+/// arena, `1 << 62 | i` the i-th out-of-line pair.
+pub(crate) fn encode_map_cursor(c: MapCursor) -> u64 {
+    match c {
+        MapCursor::Start | MapCursor::Done => 0,
+        MapCursor::Arena(pos) => (1 << 63) | encode(0, pos),
+        MapCursor::Large(i) => (1 << 62) | i as u64,
+    }
+}
+
+pub(crate) fn decode_map_cursor(c: u64) -> MapCursor {
+    if c == 0 {
+        MapCursor::Start
+    } else if c >> 63 == 1 {
+        MapCursor::Arena(decode(c & !(1 << 63)).1)
+    } else if c >> 62 == 1 {
+        MapCursor::Large((c & !(1 << 62)) as usize)
+    } else {
+        MapCursor::Done // a cursor we never handed out: nothing more to give
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let pos = ArenaPos {
+            segment_id: 12345,
+            offset: 200_000,
+        };
+        assert_eq!(decode(encode(255, pos)), (255, pos));
+        for c in [MapCursor::Arena(pos), MapCursor::Large(7)] {
+            assert_eq!(decode_map_cursor(encode_map_cursor(c)), c);
+        }
+    }
+}
