@@ -1,9 +1,12 @@
 //! The one write path: validate → sequence number → journal → apply →
 //! acknowledge once durable.
 //!
-//! Lock order, always: `files` → `commit` → shard locks (ascending) →
-//! snapshot sink. Writers take `commit` and shard locks only; flushers take
-//! `files` then `commit` just long enough to swap the pending buffer out.
+//! Lock order, always: shard locks (ascending) → `files` → `commit` →
+//! snapshot sink. Writers take shard locks, then `commit` (never `files`
+//! while holding `commit`); flushers take `files` then `commit` just long
+//! enough to swap the pending buffer out. A writer that must capture a
+//! shard for a snapshot does so before it takes `commit`, so the capture
+//! stalls only writers of that shard.
 //!
 //! Group commit: a writer that finds its record not yet written (or synced)
 //! takes the `files` lock; whoever holds it writes (and fsyncs) everything
@@ -168,10 +171,12 @@ impl Inner {
         f: impl FnOnce(&mut WriteCtx<'_>) -> Result<R>,
     ) -> Result<R> {
         let (result, seq) = {
-            let mut commit = self.commit.lock();
             self.check_writable()?;
             let guards = self.lock_shards(set);
-            self.capture_before_change(&commit, &guards);
+            self.capture_before_change(&guards);
+            let mut commit = self.commit.lock();
+            // A snapshot may have started between the capture and here.
+            self.capture_before_change(&guards);
             let now = self.now_ms();
             let seq = commit.next_seq;
             let CommitState { pending, .. } = &mut *commit;
@@ -237,8 +242,16 @@ impl Inner {
 
     /// A shard a snapshot has not captured yet is captured before this write
     /// changes it (see `store/snapshot.rs`).
-    fn capture_before_change(&self, commit: &CommitState, guards: &Guards<'_>) {
-        let Some(sink) = &commit.snapshot else { return };
+    fn capture_before_change(&self, guards: &Guards<'_>) {
+        let pending = |i: &usize| self.shards[*i].capture_pending.load(Ordering::Acquire);
+        if !guards.list.iter().any(|(i, _)| pending(i)) {
+            return;
+        }
+        // The sink is set before any shard is marked, and cleared only after
+        // every shard was captured, so a marked shard always finds it.
+        let Some(sink) = self.snapshot_sink.lock().clone() else {
+            return;
+        };
         for (i, g) in &guards.list {
             if self.shards[*i]
                 .capture_pending
@@ -292,11 +305,14 @@ impl Inner {
         if self.written.load(Ordering::Acquire) >= seq {
             return Ok(());
         }
-        let mut files = self.files.lock();
-        if self.written.load(Ordering::Acquire) >= seq {
-            return Ok(());
+        {
+            let mut files = self.files.lock();
+            if self.written.load(Ordering::Acquire) >= seq {
+                return Ok(());
+            }
+            self.flush_locked(&mut files)?;
         }
-        self.flush_locked(&mut files)
+        self.rotate_if_full()
     }
 
     /// Makes sure record `seq` is on disk.
@@ -304,15 +320,40 @@ impl Inner {
         if self.synced.load(Ordering::Acquire) >= seq {
             return Ok(());
         }
+        {
+            let mut files = self.files.lock();
+            if self.synced.load(Ordering::Acquire) >= seq {
+                return Ok(());
+            }
+            self.flush_locked(&mut files)?;
+            let upto = self.written.load(Ordering::Acquire);
+            self.fsync(&files.writer.file(), files.writer.path())?;
+            self.synced.fetch_max(upto, Ordering::AcqRel);
+        }
+        self.rotate_if_full()
+    }
+
+    /// Seals a full segment and starts the next. Most of the sealing fsync
+    /// happens before the `files` lock is taken, so writers that need the
+    /// lock wait only for the last few records' fsync, never for a whole
+    /// segment's worth of dirty pages.
+    pub(crate) fn rotate_if_full(&self) -> Result<()> {
+        let limit = self.opts.segment_bytes;
+        let (file, path) = {
+            let files = self.files.lock();
+            if files.writer.len() < limit {
+                return Ok(());
+            }
+            (files.writer.file(), files.writer.path().to_owned())
+        };
+        self.fsync(&file, &path)?;
         let mut files = self.files.lock();
-        if self.synced.load(Ordering::Acquire) >= seq {
-            return Ok(());
+        if files.writer.len() < limit || files.writer.path() != path {
+            return Ok(()); // another thread rotated meanwhile
         }
         self.flush_locked(&mut files)?;
-        let upto = self.written.load(Ordering::Acquire);
-        self.fsync(&files.writer.file(), files.writer.path())?;
-        self.synced.fetch_max(upto, Ordering::AcqRel);
-        Ok(())
+        let next = self.written.load(Ordering::Acquire) + 1;
+        self.rotate_locked(&mut files, next)
     }
 
     /// fsyncs the active segment without holding the `files` lock during the
@@ -333,7 +374,7 @@ impl Inner {
         }
         self.fsync(&file, &path)?;
         self.synced.fetch_max(upto, Ordering::AcqRel);
-        Ok(())
+        self.rotate_if_full()
     }
 
     fn fsync(&self, file: &std::fs::File, path: &std::path::Path) -> Result<()> {
@@ -346,8 +387,9 @@ impl Inner {
         result.map_err(|e| self.poison(format!("fsync of {} failed: {e}", path.display())))
     }
 
-    /// Writes every pending record to the active segment (rotating it when
-    /// full). The caller holds the `files` lock.
+    /// Writes every pending record to the active segment. The caller holds
+    /// the `files` lock (and calls [`rotate_if_full`](Self::rotate_if_full)
+    /// after releasing it).
     pub(crate) fn flush_locked(&self, files: &mut Files) -> Result<()> {
         self.check_poison()?;
         let taken = {
@@ -375,9 +417,6 @@ impl Inner {
         }
         files.spare = buf;
         self.written.store(last, Ordering::Release);
-        if files.writer.len() >= self.opts.segment_bytes {
-            self.rotate_locked(files, last + 1)?;
-        }
         Ok(())
     }
 
@@ -427,7 +466,7 @@ impl Inner {
 
 /// Swaps the pending records out (for the spare buffer): the records and
 /// the highest sequence number among them, or `None` when nothing is pending.
-pub(crate) fn take_pending(commit: &mut CommitState, files: &mut Files) -> Option<(Vec<u8>, u64)> {
+fn take_pending(commit: &mut CommitState, files: &mut Files) -> Option<(Vec<u8>, u64)> {
     if commit.pending.is_empty() {
         return None;
     }

@@ -64,8 +64,6 @@ pub(crate) struct CommitState {
     pub(crate) next_seq: u64,
     /// Framed records not yet handed to the OS.
     pub(crate) pending: Vec<u8>,
-    /// The snapshot in progress, if any.
-    pub(crate) snapshot: Option<Arc<Sink>>,
 }
 
 /// The active segment and a spare buffer to swap with `pending`.
@@ -90,6 +88,9 @@ pub(crate) struct Inner {
     pub(crate) poison_reason: Mutex<Option<String>>,
     /// One snapshot at a time.
     pub(crate) snapshot_lock: Mutex<()>,
+    /// The snapshot in progress: set before shards are marked for capture,
+    /// cleared after every shard was captured.
+    pub(crate) snapshot_sink: Mutex<Option<Arc<Sink>>>,
     pub(crate) last_snapshot: Mutex<Option<SnapshotInfo>>,
     pub(crate) last_snapshot_at: Mutex<Instant>,
     pub(crate) journal_bytes_since_snapshot: AtomicU64,
@@ -203,7 +204,6 @@ impl Store {
             commit: Mutex::new(CommitState {
                 next_seq: rec.next_seq,
                 pending: Vec::new(),
-                snapshot: None,
             }),
             files: Mutex::new(Files {
                 writer: rec.writer,
@@ -214,6 +214,7 @@ impl Store {
             poisoned: AtomicBool::new(false),
             poison_reason: Mutex::new(None),
             snapshot_lock: Mutex::new(()),
+            snapshot_sink: Mutex::new(None),
             last_snapshot: Mutex::new(rec.report.snapshot.clone()),
             last_snapshot_at: Mutex::new(now),
             journal_bytes_since_snapshot: AtomicU64::new(rec.journal_bytes),

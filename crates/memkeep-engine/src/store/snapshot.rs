@@ -1,17 +1,18 @@
 //! Snapshots that are consistent at one sequence number S, without fork
 //! and without stopping writers.
 //!
-//! 1. Under the `files` and `commit` locks: S = the last assigned sequence
-//!    number; every shard is marked *capture pending*; the journal is
-//!    flushed and rotated so that sealed segments end at S.
+//! 1. Under the commit lock: S = the last assigned sequence number, and
+//!    every shard is marked *capture pending*.
 //! 2. The snapshot thread visits the shards one by one. A shard still
 //!    pending is serialised under its read lock and unmarked.
-//! 3. A writer always holds the commit lock and the write locks of the
-//!    shards it changes. If one of them is still pending, the writer
+//! 3. A writer holds the write locks of the shards it changes from before
+//!    it takes its sequence number (under the commit lock) until it has
+//!    applied its change. If one of its shards is still pending, the writer
 //!    serialises it *before* applying its change (`commit.rs`,
-//!    `capture_before_change`). Every record after S therefore changes only
-//!    shards already captured, and every record up to S was applied before
-//!    its shards could be captured (the capture needs the shard's lock).
+//!    `capture_before_change`, checked again once the commit lock is held).
+//!    Every record after S therefore changes only shards already captured,
+//!    and every record up to S was applied before its shards could be
+//!    captured (the capture needs the shard's lock).
 //!
 //! So each shard is captured exactly as of S; replay starts at S + 1. A
 //! writer that triggers a capture waits for one shard to be serialised
@@ -21,7 +22,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::commit::take_pending;
 use super::{Inner, JOURNAL_DIR, SNAPSHOT_DIR, Store};
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -47,7 +47,7 @@ impl Inner {
         self.check_writable()?;
         let sink = self.start_snapshot()?;
         let result = self.capture_all(&sink);
-        self.commit.lock().snapshot = None;
+        *self.snapshot_sink.lock() = None;
         if let Err(e) = result {
             for slot in self.shards.iter() {
                 slot.capture_pending.store(false, Ordering::Release);
@@ -55,7 +55,9 @@ impl Inner {
             sink.abort();
             return Err(e);
         }
-        // Writers only borrow the sink under the commit lock: ours is the last handle.
+        // Writers clone the sink only while a shard is marked, and every
+        // shard was captured (each capture completed under its shard's lock,
+        // which `capture_all` took after): ours is the last handle.
         let sink = Arc::try_unwrap(sink)
             .map_err(|_| Error::Poisoned("snapshot sink still shared".into()))?;
         let info = sink.finish()?;
@@ -65,10 +67,12 @@ impl Inner {
         Ok(info)
     }
 
-    /// Step 1: fix S, mark every shard, seal the journal at S.
+    /// Step 1: fix S and mark every shard. The journal is not rotated: the
+    /// segment holding S stays until a later snapshot covers it whole
+    /// (replay skips records up to S), so starting a snapshot never makes
+    /// writers wait for an fsync.
     fn start_snapshot(&self) -> Result<Arc<Sink>> {
-        let mut files = self.files.lock();
-        let mut commit = self.commit.lock();
+        let commit = self.commit.lock();
         let seq = commit.next_seq - 1;
         let header = SnapshotHeader {
             shard_count: self.shards.len() as u32,
@@ -78,34 +82,13 @@ impl Inner {
             hash_seed: self.hasher.seed(),
         };
         let sink = Arc::new(Sink::create(&self.dir.join(SNAPSHOT_DIR), header)?);
+        *self.snapshot_sink.lock() = Some(Arc::clone(&sink));
         for slot in self.shards.iter() {
             slot.capture_pending.store(true, Ordering::Release);
         }
-        commit.snapshot = Some(Arc::clone(&sink));
         self.journal_bytes_since_snapshot
             .store(0, Ordering::Relaxed);
-        let taken = take_pending(&mut commit, &mut files);
         drop(commit);
-        let sealed = match taken {
-            Some((buf, last)) => self.write_taken(&mut files, buf, last),
-            None => Ok(()),
-        }
-        .and_then(|()| {
-            if files.writer.first_seq() <= seq {
-                self.rotate_locked(&mut files, seq + 1)
-            } else {
-                Ok(()) // a rotation already started a segment after S
-            }
-        });
-        if let Err(e) = sealed {
-            let mut commit = self.commit.lock();
-            commit.snapshot = None;
-            for slot in self.shards.iter() {
-                slot.capture_pending.store(false, Ordering::Release);
-            }
-            sink.abort();
-            return Err(e);
-        }
         Ok(sink)
     }
 

@@ -247,9 +247,6 @@ fn set(v: &mut MV) -> Option<&mut BTreeSet<Vec<u8>>> {
 fn zset(v: &mut MV) -> Option<&mut BTreeMap<Vec<u8>, f64>> {
     if let MV::ZSet(z) = v { Some(z) } else { None }
 }
-fn string(v: &mut MV) -> Option<&mut Vec<u8>> {
-    if let MV::Str(s) = v { Some(s) } else { None }
-}
 
 fn parse_int(v: &[u8]) -> Option<i64> {
     memkeep_engine::numbers::parse_int(v)
