@@ -33,6 +33,8 @@ mod clock;
 mod codec;
 mod error;
 mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod glob;
 pub mod journal;
 mod keyspace;

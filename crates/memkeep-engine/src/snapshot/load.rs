@@ -184,7 +184,7 @@ fn check_counts(path: &Path, v: &Verified, frames: u64, keys: u64) -> Result<()>
 
 /// Decodes the items of a data frame payload, calling `f` for each head and
 /// its elements; returns the number of keys begun (non-continuation items).
-fn for_each_item<'a>(
+pub(crate) fn for_each_item<'a>(
     payload: &'a [u8],
     mut f: impl FnMut(
         ItemHead<'a>,
