@@ -161,21 +161,21 @@ pub fn check_dir(dir: &Path) -> Result<CheckReport> {
             expected = Some(end);
             last_seq = last_seq.max(end - 1);
         }
-        if let FileStatus::TornTail { .. } = fc.status {
-            if !last {
-                problems.push(format!(
-                    "{} ends in a torn record but is not the newest segment",
-                    path.display()
-                ));
-            }
+        if let FileStatus::TornTail { .. } = fc.status
+            && !last
+        {
+            problems.push(format!(
+                "{} ends in a torn record but is not the newest segment",
+                path.display()
+            ));
         }
-        if let FileStatus::Damaged { offset, reason } = &fc.status {
-            if !superseded {
-                problems.push(format!(
-                    "{} is damaged at byte {offset}: {reason}",
-                    path.display()
-                ));
-            }
+        if let FileStatus::Damaged { offset, reason } = &fc.status
+            && !superseded
+        {
+            problems.push(format!(
+                "{} is damaged at byte {offset}: {reason}",
+                path.display()
+            ));
         }
         files.push(fc);
     }
@@ -230,7 +230,7 @@ fn check_segment(path: &Path, name_seq: u64) -> Result<FileCheck> {
     let mut expected = first;
     loop {
         let at = reader.offset();
-        match reader.next()? {
+        match reader.next_record()? {
             Next::Record => {
                 let rec = reader.record()?;
                 if rec.seq != expected {

@@ -35,8 +35,18 @@ pub(crate) fn write_varint(out: &mut [u8], mut v: u64) -> usize {
 
 /// Decodes a varint from the start of `buf`: `(value, bytes used)`, or `None`
 /// when the input is cut short or longer than ten bytes.
-#[inline]
+#[inline(always)]
 pub(crate) fn read_varint(buf: &[u8]) -> Option<(u64, usize)> {
+    // Lengths under 128 (most keys and small values) take one byte.
+    match buf.first() {
+        Some(&b) if b < 0x80 => Some((u64::from(b), 1)),
+        _ => read_varint_long(buf),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn read_varint_long(buf: &[u8]) -> Option<(u64, usize)> {
     let mut v: u64 = 0;
     for (i, &b) in buf.iter().enumerate().take(10) {
         let part = u64::from(b & 0x7f);

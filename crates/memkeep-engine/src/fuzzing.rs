@@ -60,7 +60,7 @@ pub fn open_with_journal(data: &[u8]) {
     let path = dir.join("journal").join(segment::file_name(1));
     std::fs::write(&path, &bytes).expect("write input");
     if let Ok(mut r) = SegmentReader::open(&path) {
-        while let Ok(Next::Record) = r.next() {
+        while let Ok(Next::Record) = r.next_record() {
             if let Ok(rec) = r.record() {
                 let _ = rec.ops();
             }

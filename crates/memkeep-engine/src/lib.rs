@@ -15,7 +15,7 @@
 //! store.set("user:42:name", "Ada")?;
 //! store.rpush("jobs", &["crawl", "index"])?;
 //! assert_eq!(store.lrange("jobs", 0, -1)?, vec![b"crawl".to_vec(), b"index".to_vec()]);
-//! # Ok::<(), memkeep_engine::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! The map of the crate:

@@ -92,10 +92,10 @@ pub(crate) fn list(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
         let Some(stem) = name.strip_suffix(&format!(".{EXTENSION}")) else {
             continue;
         };
-        if stem.len() == 20 {
-            if let Ok(seq) = stem.parse::<u64>() {
-                out.push((seq, entry.path()));
-            }
+        if stem.len() == 20
+            && let Ok(seq) = stem.parse::<u64>()
+        {
+            out.push((seq, entry.path()));
         }
     }
     out.sort();
@@ -172,15 +172,18 @@ impl SegmentReader {
         self.file_len
     }
 
-    /// The record found by the last [`next`](Self::next) that returned `Record`.
+    /// The record found by the last [`next_record`](Self::next_record) that returned `Record`.
     pub fn record(&self) -> Result<RecordView<'_>> {
-        assert!(self.have_record, "record() after next() returned Record");
+        assert!(
+            self.have_record,
+            "record() only after next_record() returned Record"
+        );
         RecordView::parse(&self.payload)
             .map_err(|e| Error::corrupt(&self.path, self.pos, format!("record payload: {e}")))
     }
 
     /// Advances to the next record.
-    pub fn next(&mut self) -> Result<Next> {
+    pub fn next_record(&mut self) -> Result<Next> {
         self.have_record = false;
         let at = self.pos;
         let left = self.file_len - at;

@@ -112,15 +112,15 @@ pub(crate) fn walk(
                 "segment name and header disagree on its first record",
             ));
         }
-        if let Some(id) = store_id {
-            if header.store_id != id {
-                return Ok(damaged(
-                    walk,
-                    path,
-                    0,
-                    "segment belongs to another store (store id differs)",
-                ));
-            }
+        if let Some(id) = store_id
+            && header.store_id != id
+        {
+            return Ok(damaged(
+                walk,
+                path,
+                0,
+                "segment belongs to another store (store id differs)",
+            ));
         }
         if header.first_seq != expected {
             let reason = format!(
@@ -131,7 +131,7 @@ pub(crate) fn walk(
         }
         loop {
             let at = reader.offset();
-            match reader.next()? {
+            match reader.next_record()? {
                 Next::Record => {
                     let rec = reader.record()?;
                     if rec.seq != expected {

@@ -63,6 +63,13 @@ impl Entry<'_> {
     pub(crate) fn is_expired(&self, now_ms: u64) -> bool {
         matches!(self.expire_at, Some(t) if t <= now_ms)
     }
+
+    /// Like [`is_expired`](Self::is_expired), reading the clock only for
+    /// keys that have an expiry (most reads need no clock at all).
+    #[inline]
+    pub(crate) fn is_expired_by(&self, now_ms: impl FnOnce() -> u64) -> bool {
+        matches!(self.expire_at, Some(t) if t <= now_ms())
+    }
 }
 
 pub(crate) struct EntryLayout;

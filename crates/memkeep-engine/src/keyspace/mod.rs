@@ -187,7 +187,7 @@ impl Shard {
     #[inline]
     fn find(&self, hash: u64, key: &[u8]) -> Option<Handle> {
         self.table
-            .find(hash, |&h| key_of(self.arena.get(h)) == key)
+            .find(hash, |&h| key_of(self.arena.get_open(h)) == key)
             .copied()
     }
 
@@ -195,7 +195,7 @@ impl Shard {
     #[inline]
     pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<Entry<'_>> {
         self.find(hash, key)
-            .map(|h| entry::parse(self.arena.get(h)))
+            .map(|h| entry::parse(self.arena.get_open(h)))
     }
 
     pub(crate) fn object(&self, idx: u32) -> &Object {

@@ -193,6 +193,16 @@ impl<L: Layout> Arena<L> {
             || self.live.saturating_add(extra) < ARENA_LIMIT / 2
     }
 
+    /// The bytes from the record at `h` to the end of its segment: for
+    /// callers that parse the record's own length (cheaper than [`get`](Self::get)).
+    #[inline]
+    pub(crate) fn get_open(&self, h: Handle) -> &[u8] {
+        let seg = self.segments[h.slot()]
+            .as_ref()
+            .expect("handle to a released segment");
+        &seg.bytes()[h.offset()..]
+    }
+
     /// The record at `h`.
     #[inline]
     pub(crate) fn get(&self, h: Handle) -> &[u8] {

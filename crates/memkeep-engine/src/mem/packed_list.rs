@@ -340,11 +340,11 @@ impl PackedList {
             total += avail;
         }
         self.chunks.truncate(cut_at);
-        if let Some(first) = self.chunks.front() {
-            if skip > 0 {
-                let items: Vec<&[u8]> = first.iter().skip(skip).collect();
-                self.chunks[0] = Chunk::with(&items);
-            }
+        if let Some(first) = self.chunks.front()
+            && skip > 0
+        {
+            let items: Vec<&[u8]> = first.iter().skip(skip).collect();
+            self.chunks[0] = Chunk::with(&items);
         }
         let over = self.chunks.iter().map(|c| c.count).sum::<usize>() - keep;
         if over > 0 {

@@ -147,7 +147,7 @@ impl PackedMap {
 
     /// Sets `key` to `value`; true when the key is new.
     pub(crate) fn insert(&mut self, key: &[u8], value: &[u8]) -> bool {
-        let fresh = match &mut self.repr {
+        match &mut self.repr {
             Repr::Small { data, len } => {
                 let fresh = match small_find(data, key) {
                     Some((at, n)) => {
@@ -173,8 +173,7 @@ impl PackedMap {
                 fresh
             }
             Repr::Large(l) => l.insert(key, value),
-        };
-        fresh
+        }
     }
 
     /// Removes `key`; true when it was present.
@@ -287,13 +286,16 @@ fn small_iter(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     })
 }
 
+/// A pair kept outside the arena.
+type Aside = (Box<[u8]>, Box<[u8]>);
+
 /// The large shape: arena records (`flags | pair`) behind an index.
 #[derive(Default)]
 struct Large {
     index: HashTable<Handle>,
     arena: Arena<MapLayout>,
     /// Pairs whose record would exceed the arena's record size.
-    aside: Vec<(Box<[u8]>, Box<[u8]>)>,
+    aside: Vec<Aside>,
     aside_bytes: usize,
     len: usize,
 }

@@ -226,6 +226,10 @@ pub(crate) fn for_each_item<'a>(
     Ok(keys)
 }
 
+/// Shards split among loader threads: worker w's list holds shard i at
+/// index i when `i % workers == w`.
+type Owned = Vec<Vec<Option<Shard>>>;
+
 /// What loading produced.
 pub(crate) struct Loaded {
     pub(crate) verified: Verified,
@@ -250,60 +254,59 @@ pub(crate) fn load(path: &Path, shard_count: usize, workers: usize) -> Result<Lo
         }
     }
     // Split the shards among workers: worker w owns shards with index % workers == w.
-    let mut owned: Vec<Vec<Option<Shard>>> = (0..workers)
+    let mut owned: Owned = (0..workers)
         .map(|_| (0..shard_count).map(|_| None).collect())
         .collect();
     for (i, s) in shards.iter_mut().enumerate() {
         owned[i % workers][i] = s.take();
     }
     let shard_count_file = v.header.shard_count;
-    let (keys, frame_count, owned) =
-        std::thread::scope(|scope| -> Result<(u64, u64, Vec<Vec<Option<Shard>>>)> {
-            let mut senders = Vec::new();
-            let mut handles = Vec::new();
-            for mut mine in owned {
-                let (tx, rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(4);
-                senders.push(tx);
-                handles.push(scope.spawn(move || -> Result<(u64, Vec<Option<Shard>>)> {
-                    let mut keys = 0;
-                    for (at, payload) in rx {
-                        keys += apply_frame(&payload, hasher, &mut mine, same_layout)
-                            .map_err(|e| frame_err(path, at, e))?;
-                    }
-                    Ok((keys, mine))
-                }));
-            }
-            let mut read_result = Ok(());
-            loop {
-                match frames.next(shard_count_file) {
-                    Ok(Some((at, shard, payload))) => {
-                        let w = if same_layout {
-                            shard as usize % workers
-                        } else {
-                            0
-                        };
-                        if senders[w].send((at, payload)).is_err() {
-                            break; // the worker failed; its error is collected below
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        read_result = Err(e);
-                        break;
+    let (keys, frame_count, owned) = std::thread::scope(|scope| -> Result<(u64, u64, Owned)> {
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for mut mine in owned {
+            let (tx, rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(4);
+            senders.push(tx);
+            handles.push(scope.spawn(move || -> Result<(u64, Vec<Option<Shard>>)> {
+                let mut keys = 0;
+                for (at, payload) in rx {
+                    keys += apply_frame(&payload, hasher, &mut mine, same_layout)
+                        .map_err(|e| frame_err(path, at, e))?;
+                }
+                Ok((keys, mine))
+            }));
+        }
+        let mut read_result = Ok(());
+        loop {
+            match frames.next(shard_count_file) {
+                Ok(Some((at, shard, payload))) => {
+                    let w = if same_layout {
+                        shard as usize % workers
+                    } else {
+                        0
+                    };
+                    if senders[w].send((at, payload)).is_err() {
+                        break; // the worker failed; its error is collected below
                     }
                 }
+                Ok(None) => break,
+                Err(e) => {
+                    read_result = Err(e);
+                    break;
+                }
             }
-            drop(senders);
-            let mut keys = 0;
-            let mut out = Vec::new();
-            for h in handles {
-                let (k, mine) = h.join().expect("snapshot loader thread panicked")?;
-                keys += k;
-                out.push(mine);
-            }
-            read_result?;
-            Ok((keys, frames.frames, out))
-        })?;
+        }
+        drop(senders);
+        let mut keys = 0;
+        let mut out = Vec::new();
+        for h in handles {
+            let (k, mine) = h.join().expect("snapshot loader thread panicked")?;
+            keys += k;
+            out.push(mine);
+        }
+        read_result?;
+        Ok((keys, frames.frames, out))
+    })?;
     check_counts(path, &v, frame_count, keys)?;
     let mut shards: Vec<Shard> = Vec::with_capacity(shard_count);
     let mut owned = owned;

@@ -50,12 +50,11 @@ pub(crate) fn list(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(stem) = name.strip_suffix(&suffix) {
-            if stem.len() == 20 {
-                if let Ok(seq) = stem.parse::<u64>() {
-                    out.push((seq, entry.path()));
-                }
-            }
+        if let Some(stem) = name.strip_suffix(&suffix)
+            && stem.len() == 20
+            && let Ok(seq) = stem.parse::<u64>()
+        {
+            out.push((seq, entry.path()));
         }
     }
     out.sort();

@@ -316,15 +316,39 @@ impl Inner {
     }
 
     /// Makes sure record `seq` is on disk.
+    ///
+    /// Group commit, leader and followers: one thread at a time (the leader)
+    /// writes everything pending and fsyncs; threads arriving meanwhile wait
+    /// on a condition variable, not on the `files` lock, and find their
+    /// record covered by the next fsync. (Waiting on the lock itself lets a
+    /// running thread barge in for every fsync, one record each.)
     pub(crate) fn sync_through(&self, seq: u64) -> Result<()> {
-        if self.synced.load(Ordering::Acquire) >= seq {
-            return Ok(());
-        }
-        {
-            let mut files = self.files.lock();
+        loop {
             if self.synced.load(Ordering::Acquire) >= seq {
                 return Ok(());
             }
+            {
+                let mut leader = self.sync_leader.lock();
+                if self.synced.load(Ordering::Acquire) >= seq {
+                    return Ok(());
+                }
+                if *leader {
+                    self.sync_done.wait(&mut leader);
+                    continue;
+                }
+                *leader = true;
+            }
+            let result = self.lead_sync();
+            *self.sync_leader.lock() = false;
+            self.sync_done.notify_all();
+            result?;
+        }
+    }
+
+    /// The leader's part of [`sync_through`](Self::sync_through).
+    fn lead_sync(&self) -> Result<()> {
+        {
+            let mut files = self.files.lock();
             self.flush_locked(&mut files)?;
             let upto = self.written.load(Ordering::Acquire);
             self.fsync(&files.writer.file(), files.writer.path())?;

@@ -169,9 +169,7 @@ impl Store {
     pub fn hincr_by(&self, key: impl AsRef<[u8]>, field: impl AsRef<[u8]>, by: i64) -> Result<i64> {
         let (key, field) = (key.as_ref(), field.as_ref());
         self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            let cur = with_hash(ctx, key, |m| {
-                m.and_then(|m| m.get(field)).map(|v| parse_int(v))
-            })?;
+            let cur = with_hash(ctx, key, |m| m.and_then(|m| m.get(field)).map(parse_int))?;
             let cur = match cur {
                 Some(Some(v)) => v,
                 Some(None) => return Err(Error::HashNotInteger),
@@ -199,9 +197,7 @@ impl Store {
             return Err(Error::NanOrInfinity);
         }
         self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            let cur = with_hash(ctx, key, |m| {
-                m.and_then(|m| m.get(field)).map(|v| parse_float(v))
-            })?;
+            let cur = with_hash(ctx, key, |m| m.and_then(|m| m.get(field)).map(parse_float))?;
             let cur = match cur {
                 Some(Some(v)) => v,
                 Some(None) => return Err(Error::HashNotFloat),

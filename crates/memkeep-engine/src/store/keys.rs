@@ -221,10 +221,10 @@ impl Store {
             }
             let now = self.inner.now_ms();
             for _ in 0..16 {
-                if let Some(e) = shard.random(fastrand_u64) {
-                    if !e.is_expired(now) {
-                        return Some(e.key.to_vec());
-                    }
+                if let Some(e) = shard.random(fastrand_u64)
+                    && !e.is_expired(now)
+                {
+                    return Some(e.key.to_vec());
                 }
             }
         }

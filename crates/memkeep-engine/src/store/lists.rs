@@ -111,15 +111,15 @@ impl Store {
                     }
                 })
             })?;
-            if let Some(items) = &got {
-                if !items.is_empty() {
-                    let count = items.len() as u64;
-                    ctx.emit(if front {
-                        Op::LPop { key, count }
-                    } else {
-                        Op::RPop { key, count }
-                    })?;
-                }
+            if let Some(items) = &got
+                && !items.is_empty()
+            {
+                let count = items.len() as u64;
+                ctx.emit(if front {
+                    Op::LPop { key, count }
+                } else {
+                    Op::RPop { key, count }
+                })?;
             }
             Ok(got)
         })

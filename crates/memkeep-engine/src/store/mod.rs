@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Condvar, Mutex, RwLock};
 
 pub use keys::{ExpireCondition, Expiry, Ttl};
 pub use recovery::{OpenReport, Truncation};
@@ -84,6 +84,9 @@ pub(crate) struct Inner {
     pub(crate) written: AtomicU64,
     /// Highest sequence number known to be on disk.
     pub(crate) synced: AtomicU64,
+    /// Group commit: whether a leader is fsyncing, and its "done" signal.
+    pub(crate) sync_leader: Mutex<bool>,
+    pub(crate) sync_done: Condvar,
     pub(crate) poisoned: AtomicBool,
     pub(crate) poison_reason: Mutex<Option<String>>,
     /// One snapshot at a time.
@@ -211,6 +214,8 @@ impl Store {
             }),
             written: AtomicU64::new(last),
             synced: AtomicU64::new(last),
+            sync_leader: Mutex::new(false),
+            sync_done: Condvar::new(),
             poisoned: AtomicBool::new(false),
             poison_reason: Mutex::new(None),
             snapshot_lock: Mutex::new(()),
@@ -363,10 +368,10 @@ impl Inner {
             return Ok(());
         }
         self.stop.signal();
-        if let Some(h) = self.housekeeper.lock().take() {
-            if h.thread().id() != std::thread::current().id() {
-                let _ = h.join();
-            }
+        if let Some(h) = self.housekeeper.lock().take()
+            && h.thread().id() != std::thread::current().id()
+        {
+            let _ = h.join();
         }
         let last = self.commit.lock().next_seq - 1;
         if self.poisoned.load(Ordering::Acquire) {

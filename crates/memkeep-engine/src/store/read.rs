@@ -34,8 +34,9 @@ impl Inner {
     pub(crate) fn read<R>(&self, key: &[u8], f: impl FnOnce(&Shard, Option<Entry<'_>>) -> R) -> R {
         let h = self.hasher.hash(key);
         let shard = self.shards[self.shard_index(h)].lock.read();
-        let now = self.now_ms();
-        let e = shard.get(h, key).filter(|e| !e.is_expired(now));
+        let e = shard
+            .get(h, key)
+            .filter(|e| !e.is_expired_by(|| self.now_ms()));
         f(&shard, e)
     }
 

@@ -30,6 +30,9 @@ fn with_zset<R>(
     }
 }
 
+/// Members with their scores.
+type Scored = Vec<(Vec<u8>, f64)>;
+
 fn nan() -> Error {
     Error::InvalidArgument("resulting score is not a number (NaN)".into())
 }
@@ -224,7 +227,7 @@ impl Store {
         which: ZRange,
         rev: bool,
         limit: Option<(usize, Option<usize>)>,
-    ) -> Result<Vec<(Vec<u8>, f64)>> {
+    ) -> Result<Scored> {
         self.read_zset(key.as_ref(), |z| {
             let Some(z) = z else { return Vec::new() };
             let pairs: Box<dyn Iterator<Item = (&[u8], f64)>> = match which {
@@ -262,7 +265,7 @@ impl Store {
         cursor: u64,
         pattern: Option<&[u8]>,
         count: usize,
-    ) -> Result<(u64, Vec<(Vec<u8>, f64)>)> {
+    ) -> Result<(u64, Scored)> {
         self.read_zset(key.as_ref(), |z| {
             let Some(z) = z else { return (0, Vec::new()) };
             let mut out = Vec::new();

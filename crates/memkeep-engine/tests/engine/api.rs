@@ -274,7 +274,7 @@ fn hashes_hold_json_documents_like_the_seeds_collections() {
         s.hincr_by_float("stats", "text", 1.0),
         Err(Error::HashNotFloat)
     ));
-    assert_eq!(s.hsetnx("stats", "text", "zzz").unwrap(), false);
+    assert!(!s.hsetnx("stats", "text", "zzz").unwrap());
     assert_eq!(s.hstrlen("stats", "text").unwrap(), 3);
     assert_eq!(s.hdel("stats", &["avg", "text", "nope"]).unwrap(), 2);
     assert_eq!(s.exists(&["stats"]), 0);
@@ -378,7 +378,7 @@ fn batch_acknowledges_many_writes_at_once() {
         })
         .unwrap();
     assert_eq!(n, 1000);
-    assert_eq!(s.synced_seq() <= s.last_seq(), true);
+    assert!(s.synced_seq() <= s.last_seq());
     let stats = s.stats().unwrap();
     assert_eq!(
         stats.written_seq, stats.last_seq,

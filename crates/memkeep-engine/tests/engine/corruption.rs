@@ -51,7 +51,7 @@ fn journal_with_records(dir: &Path, n: usize) -> (PathBuf, Vec<u64>) {
     let mut starts = Vec::new();
     loop {
         let at = r.offset();
-        match r.next().unwrap() {
+        match r.next_record().unwrap() {
             Next::Record => starts.push(at),
             Next::End => break,
             other => panic!("fresh journal reads clean, got {other:?}"),
@@ -237,7 +237,7 @@ fn a_missing_segment_is_named() {
     let segs = files_in(&dir.path().join("journal"), "wal");
     assert!(segs.len() > 3, "the test needs several segments");
     fs::remove_file(&segs[1]).unwrap();
-    let err = open_plain(dir.path()).err().expect("a gap stops the open");
+    let err = open_plain(dir.path()).expect_err("a gap stops the open");
     assert!(err.to_string().contains("missing"), "{err}");
     let report = check_dir(dir.path()).unwrap();
     assert_eq!(report.verdict, Verdict::Damaged);
@@ -257,7 +257,7 @@ fn an_unknown_format_version_is_refused_by_name() {
     let crc = crc32c(&bytes[..44]);
     bytes[44..48].copy_from_slice(&crc.to_le_bytes());
     fs::write(&seg, &bytes).unwrap();
-    let err = open_plain(dir.path()).err().expect("refused");
+    let err = open_plain(dir.path()).expect_err("refused");
     assert!(err.to_string().contains("version 9"), "{err}");
     assert!(
         err.to_string().contains(&seg.display().to_string()),

@@ -102,7 +102,7 @@ fn seal_segment_hands_a_replicator_complete_files() {
     assert!(sealed.sealed);
     let mut r = memkeep_engine::journal::SegmentReader::open(&sealed.path).unwrap();
     let mut seqs = Vec::new();
-    while r.next().unwrap() == memkeep_engine::journal::Next::Record {
+    while r.next_record().unwrap() == memkeep_engine::journal::Next::Record {
         seqs.push(r.record().unwrap().seq);
     }
     assert_eq!(seqs, vec![1, 2]);

@@ -50,7 +50,7 @@ fn snapshots_under_write_load_lose_nothing_and_never_stall_writers() {
                     let key = format!("user:{:010}", (i * 7919 + t) % preload);
                     let value = format!("{t}-{i}");
                     let begun = Instant::now();
-                    if i % 4 == 0 {
+                    if i.is_multiple_of(4) {
                         store
                             .hset(format!("doc:{t}"), [(i.to_string(), &value)])
                             .unwrap();
