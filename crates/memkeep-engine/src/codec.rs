@@ -81,6 +81,8 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
+impl std::error::Error for DecodeError {}
+
 /// A cursor over untrusted bytes. Every read is bounds-checked and returns a
 /// `DecodeError` instead of panicking.
 pub(crate) struct Reader<'a> {

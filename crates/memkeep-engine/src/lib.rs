@@ -46,6 +46,7 @@ pub mod snapshot;
 mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use codec::DecodeError;
 pub use error::{Error, Result};
 pub use keyspace::KeyType;
 pub use mem::zset::ScoreBound;

@@ -1,10 +1,10 @@
 //! The journal (write-ahead log): numbered, checksummed records in segment
 //! files under `DIR/journal/`.
 //!
-//! - [`record`]: framing of one record.
-//! - [`segment`]: segment header, file naming, the verifying reader.
-//! - [`walk`]: reading the chain of segments in order (recovery, `check`).
-//! - [`writer`]: the active segment (append, fsync, rotate).
+//! - `record`: framing of one record.
+//! - `segment`: segment header, file naming, the verifying reader.
+//! - `walk`: reading the chain of segments in order (recovery, `check`).
+//! - `writer`: the active segment (append, fsync, rotate).
 //!
 //! Group commit, fsync policy and poisoning live in the store's commit path
 //! (`store/commit.rs`), which owns the order of records.

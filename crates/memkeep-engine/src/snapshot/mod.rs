@@ -1,10 +1,10 @@
 //! Snapshots: the whole keyspace at one sequence number, in one file under
 //! `DIR/snapshots/`.
 //!
-//! - [`format`]: header, frames, items, footer, trailer.
-//! - [`capture`]: one shard into frames.
-//! - [`sink`]: the file being written.
-//! - [`load`]: verification and parallel loading.
+//! - `format`: header, frames, items, footer, trailer.
+//! - `capture`: one shard into frames.
+//! - `sink`: the file being written.
+//! - `load`: verification and parallel loading.
 //!
 //! How a snapshot stays consistent without fork and without stopping
 //! writers is explained in `store/snapshot.rs`.

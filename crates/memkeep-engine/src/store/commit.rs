@@ -509,6 +509,21 @@ impl Store {
     /// an error, none of the batch's writes may be taken as acknowledged.
     ///
     /// Deferral is per thread: writes from other threads are not affected.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use memkeep_engine::{FsyncPolicy, Options, Store};
+    /// let store = Store::open(Options::new(dir.path()).fsync(FsyncPolicy::Always))?;
+    /// // 1,000 writes, one fsync.
+    /// store.batch(|| -> memkeep_engine::Result<()> {
+    ///     for i in 0..1000 {
+    ///         store.set(format!("user:{i}"), "{}")?;
+    ///     }
+    ///     Ok(())
+    /// })??;
+    /// assert_eq!(store.dbsize(), 1000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn batch<R>(&self, f: impl FnOnce() -> R) -> Result<R> {
         let me = std::sync::Arc::as_ptr(&self.inner) as usize;
         let outer = DEFERRED.get();

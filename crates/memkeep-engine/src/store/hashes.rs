@@ -44,6 +44,18 @@ impl Store {
     }
 
     /// Sets fields (`HSET`); returns how many were new.
+    ///
+    /// A hash is the natural home of a collection of JSON documents, one per
+    /// field; changing one document journals only that field:
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = memkeep_engine::Store::open(memkeep_engine::Options::new(dir.path()))?;
+    /// store.hset("user_configs", [("12345", r#"{"lang":"zh"}"#), ("67890", r#"{"lang":"en"}"#)])?;
+    /// assert_eq!(store.hset("user_configs", [("12345", r#"{"lang":"ja"}"#)])?, 0); // updated, not new
+    /// assert_eq!(store.hlen("user_configs")?, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn hset<F: AsRef<[u8]>, V: AsRef<[u8]>>(
         &self,
         key: impl AsRef<[u8]>,

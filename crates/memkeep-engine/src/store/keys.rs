@@ -124,6 +124,18 @@ impl Store {
 
     /// Sets `key` to expire; false when the key is missing or the condition
     /// fails. An expiry in the past deletes the key (and returns true).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = memkeep_engine::Store::open(memkeep_engine::Options::new(dir.path()))?;
+    /// use std::time::Duration;
+    /// use memkeep_engine::{ExpireCondition, Expiry};
+    /// store.set("cache:page", "<html>")?;
+    /// assert!(store.expire("cache:page", Expiry::In(Duration::from_secs(300)), ExpireCondition::Always)?);
+    /// // GT: only ever extend.
+    /// assert!(!store.expire("cache:page", Expiry::In(Duration::from_secs(10)), ExpireCondition::IfLater)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn expire(
         &self,
         key: impl AsRef<[u8]>,

@@ -330,6 +330,20 @@ impl Store {
     /// Seals the active journal segment (flushing and fsyncing it) and starts
     /// a new one, so a replicator can ship everything written so far.
     /// Returns the sealed segment, or `None` when it held no records.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = memkeep_engine::Store::open(memkeep_engine::Options::new(dir.path()))?;
+    /// use memkeep_engine::journal::{Next, SegmentReader};
+    /// store.set("a", "1")?;
+    /// let sealed = store.seal_segment()?.expect("one record to ship");
+    /// let mut reader = SegmentReader::open(&sealed.path)?;
+    /// while reader.next_record()? == Next::Record {
+    ///     let record = reader.record()?;
+    ///     println!("record {} at {} ms: {:?}", record.seq, record.time_ms, record.ops()?);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn seal_segment(&self) -> Result<Option<SegmentInfo>> {
         self.inner.seal_segment()
     }

@@ -36,6 +36,16 @@ impl Store {
     /// Takes a snapshot now and waits for it to be durable (`SAVE`). Writers
     /// keep going meanwhile. The journal before the snapshot is deleted
     /// (unless [`retain_journal_from`](Self::retain_journal_from) keeps it).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = memkeep_engine::Store::open(memkeep_engine::Options::new(dir.path()))?;
+    /// store.rpush("jobs", &["a", "b"])?;
+    /// let snap = store.snapshot()?;
+    /// assert_eq!(snap.seq, store.last_seq());
+    /// assert_eq!(snap.keys, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn snapshot(&self) -> Result<SnapshotInfo> {
         self.inner.snapshot()
     }

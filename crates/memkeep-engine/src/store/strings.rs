@@ -85,6 +85,23 @@ impl Store {
     }
 
     /// `SET` with all of its options.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = memkeep_engine::Store::open(memkeep_engine::Options::new(dir.path()))?;
+    /// use std::time::Duration;
+    /// use memkeep_engine::{Expiry, SetCondition, SetOptions, Ttl};
+    /// // SET session:1 token NX EX 60
+    /// let opts = SetOptions {
+    ///     condition: SetCondition::IfAbsent,
+    ///     expiry: Some(Expiry::In(Duration::from_secs(60))),
+    ///     ..SetOptions::default()
+    /// };
+    /// assert!(store.set_with("session:1", "token", opts)?.written);
+    /// assert!(!store.set_with("session:1", "other", opts)?.written);
+    /// assert!(matches!(store.ttl("session:1"), Ttl::Ms(ms) if ms <= 60_000));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_with(
         &self,
         key: impl AsRef<[u8]>,
