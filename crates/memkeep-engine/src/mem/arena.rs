@@ -27,8 +27,6 @@ const HEAP_SEGMENT_MAX: usize = 64 * 1024;
 /// Slot bits in a handle.
 const SLOT_BITS: u32 = 32 - OFFSET_BITS;
 const MAX_SEGMENTS: usize = 1 << SLOT_BITS;
-/// The most bytes one arena can hold (segments × segment size).
-pub(crate) const ARENA_LIMIT: usize = MAX_SEGMENTS * SEGMENT_MAX;
 /// Largest record the arena accepts; bigger values live outside it.
 pub(crate) const RECORD_MAX: usize = 16 * 1024;
 /// The dead bit in byte 0 of a record.
@@ -182,15 +180,12 @@ impl<L: Layout> Arena<L> {
             + self.order.capacity() * std::mem::size_of::<(u64, usize)>()
     }
 
-    /// Bytes of address space reserved, the figure checked against [`ARENA_LIMIT`].
-    pub(crate) fn reserved_bytes(&self) -> usize {
-        self.segments.iter().flatten().map(Segment::capacity).sum()
-    }
-
-    /// Whether `extra` more bytes of records can be stored.
+    /// Whether `extra` more bytes of records can be stored: enough segment
+    /// slots must be left for them, plus two for compaction. O(1).
     pub(crate) fn has_room_for(&self, extra: usize) -> bool {
-        self.reserved_bytes().saturating_add(extra) < ARENA_LIMIT - 2 * SEGMENT_MAX
-            || self.live.saturating_add(extra) < ARENA_LIMIT / 2
+        let needed = extra.div_ceil(SEGMENT_MAX) + 2;
+        let available = MAX_SEGMENTS - self.segments.len() + self.free_slots.len();
+        available >= needed
     }
 
     /// The bytes from the record at `h` to the end of its segment: for

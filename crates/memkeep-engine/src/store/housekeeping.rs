@@ -102,15 +102,19 @@ impl Inner {
     /// Starts a snapshot on its own thread (so the `everysec` fsync never
     /// waits for one), unless one is running.
     fn snapshot_in_background(self: &Arc<Inner>) {
-        if self.snapshot_lock.is_locked() {
-            return;
+        if self.snapshot_queued.swap(true, Ordering::AcqRel) {
+            return; // one is already on its way
         }
         let arc = Arc::clone(self);
-        let _ = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("memkeep-snapshot".into())
             .spawn(move || {
                 let _ = arc.snapshot();
+                arc.snapshot_queued.store(false, Ordering::Release);
             });
+        if spawned.is_err() {
+            self.snapshot_queued.store(false, Ordering::Release);
+        }
     }
 
     fn sweep_expired(&self, per_shard: usize) -> Result<u64> {

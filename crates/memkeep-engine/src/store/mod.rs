@@ -91,6 +91,8 @@ pub(crate) struct Inner {
     pub(crate) poison_reason: Mutex<Option<String>>,
     /// One snapshot at a time.
     pub(crate) snapshot_lock: Mutex<()>,
+    /// A background snapshot thread has been started and not yet finished.
+    pub(crate) snapshot_queued: AtomicBool,
     /// The snapshot in progress: set before shards are marked for capture,
     /// cleared after every shard was captured.
     pub(crate) snapshot_sink: Mutex<Option<Arc<Sink>>>,
@@ -219,6 +221,7 @@ impl Store {
             poisoned: AtomicBool::new(false),
             poison_reason: Mutex::new(None),
             snapshot_lock: Mutex::new(()),
+            snapshot_queued: AtomicBool::new(false),
             snapshot_sink: Mutex::new(None),
             last_snapshot: Mutex::new(rec.report.snapshot.clone()),
             last_snapshot_at: Mutex::new(now),
