@@ -106,7 +106,7 @@ fn mixed_two_threads(c: &mut Criterion) {
                             x ^= x >> 7;
                             x ^= x << 17;
                             let k = &keys[(x % KEYS) as usize];
-                            if x % 10 == 0 {
+                            if x.is_multiple_of(10) {
                                 store.set(k, value(x)).unwrap();
                             } else {
                                 black_box(store.get(k).unwrap());

@@ -521,8 +521,8 @@ mod tests {
             let got: Vec<Vec<u8>> = l.iter().map(<[u8]>::to_vec).collect();
             let want: Vec<Vec<u8>> = m.iter().cloned().collect();
             prop_assert_eq!(&got, &want);
-            for i in 0..m.len() {
-                prop_assert_eq!(l.get(i), Some(&m[i][..]));
+            for (i, want) in m.iter().enumerate() {
+                prop_assert_eq!(l.get(i), Some(&want[..]));
             }
             if !m.is_empty() {
                 let (a, b) = (m.len() / 3, m.len() - 1);
