@@ -74,7 +74,7 @@ fn write_table(out: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
     let verdict = match r.verdict {
         Verdict::Healthy => format!("healthy: the store opens at record {}", r.last_seq),
         Verdict::TornTail => format!(
-            "healthy with a torn last record: opening cuts it off (it was never acknowledged) and continues at record {}",
+            "healthy with a torn last record: opening cuts it off (it was never acknowledged); the store opens at record {}",
             r.last_seq
         ),
         Verdict::Damaged => {

@@ -332,6 +332,12 @@ impl Shard {
         self.arena.iter().map(|(_, rec)| entry::parse(rec))
     }
 
+    /// `pos` moved to a record boundary (see [`Arena::resync`]); for
+    /// positions that came from a client.
+    pub(crate) fn resync(&self, pos: ArenaPos) -> ArenaPos {
+        self.arena.resync(pos)
+    }
+
     /// The first record at or after `pos`, and the position after it.
     pub(crate) fn next_from(&self, pos: ArenaPos) -> Option<(Entry<'_>, ArenaPos)> {
         self.arena

@@ -307,8 +307,34 @@ impl<L: Layout> Arena<L> {
         // `seg` drops here: its memory goes back at once.
     }
 
-    /// The first live record at or after `pos`: its handle, the record, and
-    /// the position just past it.
+    /// A position that may have come from outside (a client's SCAN cursor),
+    /// moved forward to the first record boundary at or after it, so that
+    /// [`next_live`](Self::next_live) never parses from the middle of a
+    /// record. Costs one walk over the records of one segment.
+    pub(crate) fn resync(&self, pos: ArenaPos) -> ArenaPos {
+        let Ok(i) = self
+            .order
+            .binary_search_by_key(&pos.segment_id, |(id, _)| *id)
+        else {
+            return pos; // no such segment: next_live starts at the next one
+        };
+        let seg = self.segments[self.order[i].1]
+            .as_ref()
+            .expect("indexed segment exists");
+        let bytes = seg.bytes();
+        let mut off = 0;
+        while off < bytes.len() && off < pos.offset as usize {
+            off += L::record_len(&bytes[off..]);
+        }
+        ArenaPos {
+            segment_id: pos.segment_id,
+            offset: off as u32,
+        }
+    }
+
+    /// The first live record at or after `pos` (a position this arena handed
+    /// out, or one passed through [`resync`](Self::resync)): its handle, the
+    /// record, and the position just past it.
     pub(crate) fn next_live(&self, pos: ArenaPos) -> Option<(Handle, &[u8], ArenaPos)> {
         let from = self.order.partition_point(|(id, _)| *id < pos.segment_id);
         for &(id, slot) in &self.order[from..] {
@@ -531,6 +557,22 @@ mod tests {
             pos = next;
         }
         assert_eq!(seen, (0..10_000).step_by(2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn any_position_resyncs_to_a_record_boundary() {
+        let mut a: Arena<Tiny> = Arena::default();
+        for i in 0..5_000u32 {
+            a.push(&rec(&i.to_le_bytes()));
+        }
+        for offset in (0..40_000u32).step_by(7) {
+            for segment_id in 0..4 {
+                let pos = a.resync(ArenaPos { segment_id, offset });
+                if let Some((_, r, _)) = a.next_live(pos) {
+                    assert_eq!(r.len(), 6, "a whole record, not a slice of one");
+                }
+            }
+        }
     }
 
     #[test]

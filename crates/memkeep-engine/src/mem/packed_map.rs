@@ -433,7 +433,11 @@ impl Large {
     }
 
     fn scan(&self, cursor: MapCursor, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> MapCursor {
-        let mut cur = cursor;
+        // The cursor came from a client: start at a record boundary.
+        let mut cur = match cursor {
+            MapCursor::Arena(pos) => MapCursor::Arena(self.arena.resync(pos)),
+            other => other,
+        };
         let mut n = 0;
         while n < count.max(1) {
             cur = match cur {

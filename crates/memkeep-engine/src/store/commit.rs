@@ -357,27 +357,50 @@ impl Inner {
         self.rotate_if_full()
     }
 
-    /// Seals a full segment and starts the next. Most of the sealing fsync
-    /// happens before the `files` lock is taken, so writers that need the
-    /// lock wait only for the last few records' fsync, never for a whole
-    /// segment's worth of dirty pages.
+    /// Seals a full segment and starts the next.
     pub(crate) fn rotate_if_full(&self) -> Result<()> {
-        let limit = self.opts.segment_bytes;
+        self.rotate(true).map(drop)
+    }
+
+    /// Seals the active segment (if it holds records; with `only_when_full`,
+    /// only past the size limit) and starts the next. Most of the sealing
+    /// fsync happens before the `files` lock is taken, so writers that need
+    /// the lock wait only for the last few records' fsync, never for a
+    /// whole segment's worth of dirty pages.
+    pub(crate) fn rotate(&self, only_when_full: bool) -> Result<Option<super::SegmentInfo>> {
+        let limit = if only_when_full {
+            self.opts.segment_bytes
+        } else {
+            0
+        };
+        let empty = crate::journal::segment::HEADER_LEN as u64;
         let (file, path) = {
             let files = self.files.lock();
-            if files.writer.len() < limit {
-                return Ok(());
+            if files.writer.len() < limit
+                || (files.writer.len() == empty && self.commit.lock().pending.is_empty())
+            {
+                return Ok(None);
             }
             (files.writer.file(), files.writer.path().to_owned())
         };
         self.fsync(&file, &path)?;
         let mut files = self.files.lock();
-        if files.writer.len() < limit || files.writer.path() != path {
-            return Ok(()); // another thread rotated meanwhile
+        if files.writer.path() != path {
+            return Ok(None); // another thread rotated meanwhile
         }
         self.flush_locked(&mut files)?;
+        if files.writer.len() < limit || files.writer.len() == empty {
+            return Ok(None);
+        }
+        let sealed = super::SegmentInfo {
+            path: files.writer.path().to_owned(),
+            first_seq: files.writer.first_seq(),
+            sealed: true,
+            bytes: files.writer.len(),
+        };
         let next = self.written.load(Ordering::Acquire) + 1;
-        self.rotate_locked(&mut files, next)
+        self.rotate_locked(&mut files, next)?;
+        Ok(Some(sealed))
     }
 
     /// fsyncs the active segment without holding the `files` lock during the
@@ -471,20 +494,7 @@ impl Inner {
     }
 
     pub(crate) fn seal_segment(&self) -> Result<Option<super::SegmentInfo>> {
-        let mut files = self.files.lock();
-        self.flush_locked(&mut files)?;
-        if files.writer.len() == crate::journal::segment::HEADER_LEN as u64 {
-            return Ok(None);
-        }
-        let sealed = super::SegmentInfo {
-            path: files.writer.path().to_owned(),
-            first_seq: files.writer.first_seq(),
-            sealed: true,
-            bytes: files.writer.len(),
-        };
-        let next = self.written.load(Ordering::Acquire) + 1;
-        self.rotate_locked(&mut files, next)?;
-        Ok(Some(sealed))
+        self.rotate(false)
     }
 }
 

@@ -79,8 +79,12 @@ impl Store {
         let (mut idx, mut pos) = decode(cursor);
         let mut page = ScanPage::default();
         let mut examined = 0;
+        let mut first = true;
         while idx < shards.len() {
             let shard = shards[idx].lock.read();
+            if std::mem::take(&mut first) {
+                pos = shard.resync(pos); // the cursor came from a client
+            }
             let now = self.inner.now_ms();
             while let Some((e, next)) = shard.next_from(pos) {
                 pos = next;

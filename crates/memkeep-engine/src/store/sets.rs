@@ -143,8 +143,12 @@ impl Store {
     }
 
     /// Random members without removing them (`SRANDMEMBER key count`):
-    /// distinct when `count > 0`, possibly repeated when negative.
+    /// distinct when `count > 0`, possibly repeated when negative. A
+    /// repeated count beyond 2^31 is refused rather than attempted.
     pub fn srandmember(&self, key: impl AsRef<[u8]>, count: i64) -> Result<Vec<Vec<u8>>> {
+        if count < -i64::from(i32::MAX) {
+            return Err(Error::InvalidArgument("value is out of range".into()));
+        }
         self.read_set(key.as_ref(), |m| {
             let Some(m) = m else { return Vec::new() };
             if count >= 0 {

@@ -55,6 +55,9 @@ impl Inner {
     pub(crate) fn snapshot(&self) -> Result<SnapshotInfo> {
         let _one = self.snapshot_lock.lock();
         self.check_writable()?;
+        // Seal the journal first (most of its fsync outside any lock), so the
+        // segments this snapshot covers can be deleted once it is durable.
+        self.rotate(false)?;
         let sink = self.start_snapshot()?;
         let result = self.capture_all(&sink);
         *self.snapshot_sink.lock() = None;
@@ -77,10 +80,9 @@ impl Inner {
         Ok(info)
     }
 
-    /// Step 1: fix S and mark every shard. The journal is not rotated: the
-    /// segment holding S stays until a later snapshot covers it whole
-    /// (replay skips records up to S), so starting a snapshot never makes
-    /// writers wait for an fsync.
+    /// Step 1: fix S and mark every shard. (The journal was sealed just
+    /// before; records that arrived since are in the new segment, which a
+    /// later snapshot will cover; replay skips those up to S.)
     fn start_snapshot(&self) -> Result<Arc<Sink>> {
         let commit = self.commit.lock();
         let seq = commit.next_seq - 1;

@@ -396,3 +396,38 @@ fn oversized_values_are_refused_cleanly() {
     );
     assert_eq!(s.exists(&["k"]), 0);
 }
+
+#[test]
+fn arbitrary_cursors_and_counts_never_panic() {
+    let (_d, s) = store();
+    for i in 0..3000 {
+        s.set(format!("k{i}"), "v").unwrap();
+    }
+    let fields: Vec<(String, String)> = (0..3000).map(|i| (format!("f{i}"), "v".into())).collect();
+    s.hset("h", fields.iter().map(|(a, b)| (a, b))).unwrap();
+    let mut x = 0x1234_5678_9abc_def0u64;
+    for _ in 0..5000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        for cursor in [
+            x,
+            x & 0xffff_ffff,
+            x & 0x3ffff,
+            (x & 0xf) << 48 | (x & 0x3ffff),
+        ] {
+            let _ = s.scan(cursor, &ScanOptions::default());
+            let _ = s.hscan("h", cursor, None, 10).unwrap();
+            let _ = s.hscan("h", cursor | 1 << 63, None, 10).unwrap();
+        }
+    }
+    assert!(s.srandmember("h", i64::MIN).is_err());
+    assert_eq!(
+        s.lrange("nolist", i64::MIN, i64::MAX).unwrap(),
+        Vec::<Vec<u8>>::new()
+    );
+    s.rpush("l", &["a"]).unwrap();
+    assert_eq!(s.lrange("l", i64::MIN, i64::MAX).unwrap(), vec![b("a")]);
+    assert_eq!(s.lindex("l", i64::MIN).unwrap(), None);
+    assert_eq!(s.getrange("k1", i64::MIN, i64::MAX).unwrap(), b("v"));
+}
