@@ -41,58 +41,59 @@ fn opts(dir: &std::path::Path) -> Options {
     Options::new(dir).background(false).shards(16)
 }
 
-/// Writes `data` as the only journal segment, then reads it, checks the
-/// directory and opens a store on it.
-pub fn open_with_journal(data: &[u8]) {
+/// The fuzz input as file bytes: behind a valid `header` when the first
+/// byte is even (so the fuzzer reaches past the header quickly), raw otherwise.
+fn file_bytes(data: &[u8], header: &[u8]) -> Vec<u8> {
+    match data.split_first() {
+        Some((first, rest)) if first % 2 == 0 => [header, rest].concat(),
+        _ => data.to_vec(),
+    }
+}
+
+/// Writes `bytes` at `rel` in a fresh data directory, runs `read` on the
+/// file, then `check` and a whole store open on the directory.
+fn with_file(rel: &str, bytes: &[u8], read: impl FnOnce(&std::path::Path)) {
     let dir = scratch();
-    let mut bytes = Vec::new();
-    if data.first().is_some_and(|b| b % 2 == 0) {
-        let h = SegmentHeader {
-            store_id: 1,
-            first_seq: 1,
-            created_ms: 0,
-        };
-        bytes.extend_from_slice(&h.encode());
-        bytes.extend_from_slice(&data[1..]);
-    } else {
-        bytes.extend_from_slice(data);
-    }
-    let path = dir.join("journal").join(segment::file_name(1));
-    std::fs::write(&path, &bytes).expect("write input");
-    if let Ok(mut r) = SegmentReader::open(&path) {
-        while let Ok(Next::Record) = r.next_record() {
-            if let Ok(rec) = r.record() {
-                let _ = rec.ops();
-            }
-        }
-    }
+    let path = dir.join(rel);
+    std::fs::write(&path, bytes).expect("write input");
+    read(&path);
     let _ = check::check_dir(&dir);
     let _ = Store::open(opts(&dir));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Writes `data` as the only snapshot, then verifies it, checks the
-/// directory and opens a store on it.
-pub fn open_with_snapshot(data: &[u8]) {
-    let dir = scratch();
-    let mut bytes = Vec::new();
-    if data.first().is_some_and(|b| b % 2 == 0) {
-        let h = SnapshotHeader {
-            shard_count: 16,
-            store_id: 1,
-            seq: 1,
-            created_ms: 0,
-            hash_seed: 7,
-        };
-        bytes.extend_from_slice(&h.encode());
-        bytes.extend_from_slice(&data[1..]);
-    } else {
-        bytes.extend_from_slice(data);
+/// A journal segment made of `data`: read record by record, checked, opened.
+pub fn open_with_journal(data: &[u8]) {
+    let header = SegmentHeader {
+        store_id: 1,
+        first_seq: 1,
+        created_ms: 0,
     }
-    let path = dir.join("snapshots").join(crate::snapshot::file_name(1));
-    std::fs::write(&path, &bytes).expect("write input");
-    let _ = crate::snapshot::verify(&path);
-    let _ = check::check_dir(&dir);
-    let _ = Store::open(opts(&dir));
-    let _ = std::fs::remove_dir_all(&dir);
+    .encode();
+    let rel = format!("journal/{}", segment::file_name(1));
+    with_file(&rel, &file_bytes(data, &header), |path| {
+        if let Ok(mut r) = SegmentReader::open(path) {
+            while let Ok(Next::Record) = r.next_record() {
+                if let Ok(rec) = r.record() {
+                    let _ = rec.ops();
+                }
+            }
+        }
+    });
+}
+
+/// A snapshot made of `data`: verified, checked, opened.
+pub fn open_with_snapshot(data: &[u8]) {
+    let header = SnapshotHeader {
+        shard_count: 16,
+        store_id: 1,
+        seq: 1,
+        created_ms: 0,
+        hash_seed: 7,
+    }
+    .encode();
+    let rel = format!("snapshots/{}", crate::snapshot::file_name(1));
+    with_file(&rel, &file_bytes(data, &header), |path| {
+        let _ = crate::snapshot::verify(path);
+    });
 }

@@ -147,8 +147,9 @@ impl<'a> WriteCtx<'a> {
     }
 }
 
-/// Truncates a half-built record if a command panics, and poisons the store:
-/// memory may hold part of the change, the journal none of it.
+/// Poisons the store if a command panics mid-write: memory may hold part of
+/// the change and the pending buffer a half-built record, so nothing more
+/// may be written (a poisoned store never flushes again).
 struct RecordGuard<'a> {
     inner: &'a Inner,
     armed: bool,
