@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use memkeep_bench::{key, value};
-use memkeep_engine::{FsyncPolicy, Options, Store};
+use memkeep_engine::{FsyncPolicy, Options, Reads, Store};
 
 /// Keys preloaded before each benchmark: reads hit, writes overwrite.
 const KEYS: u64 = 100_000;

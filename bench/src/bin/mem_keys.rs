@@ -5,7 +5,7 @@
 //! bytes per key. Usage: `mem_keys [KEYS] [DATA_DIR]`.
 
 use memkeep_bench::{key, mb, rss_bytes, value};
-use memkeep_engine::{Options, Store};
+use memkeep_engine::{Options, Reads, Store};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -51,7 +51,7 @@ fn main() {
             "rss_bytes_per_key": (loaded - opened) as f64 / n as f64,
             "used_bytes_per_key": used as f64 / n as f64,
             "load_seconds": load_secs,
-            "dbsize": store.dbsize(),
+            "dbsize": store.dbsize().expect("dbsize"),
         })
     );
 }

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use memkeep_bench::{key, median, value};
-use memkeep_engine::{Options, Store};
+use memkeep_engine::{Options, Reads, Store};
 
 fn options(dir: &std::path::Path) -> Options {
     // No background thread: nothing may snapshot behind the benchmark's back.
@@ -47,7 +47,7 @@ fn time_open(dir: &std::path::Path, n: u64, runs: usize) -> (Duration, u64) {
         let started = Instant::now();
         let store = Store::open(options(dir)).expect("reopen");
         samples.push(started.elapsed());
-        assert_eq!(store.dbsize(), n, "every key is back");
+        assert_eq!(store.dbsize().expect("dbsize"), n, "every key is back");
         replayed = store.open_report().records_replayed;
         // Close without leaving a snapshot behind, so every run replays the same.
         drop(store);

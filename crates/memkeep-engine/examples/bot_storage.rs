@@ -4,7 +4,7 @@
 //!
 //! `cargo run -p memkeep-engine --example bot_storage -- ./bot-data`
 
-use memkeep_engine::{Options, Store};
+use memkeep_engine::{Options, Reads, Store};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, Default)]

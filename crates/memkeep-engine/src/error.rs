@@ -71,6 +71,9 @@ pub enum Error {
     },
     #[error("the store is closed")]
     Closed,
+    /// A transaction touched a key whose shard it did not lock.
+    #[error("key not declared in the transaction's key set")]
+    KeyNotDeclared,
 }
 
 impl Error {

@@ -8,7 +8,7 @@
 //! opening a store loads the newest snapshot and replays the journal after it.
 //!
 //! ```
-//! use memkeep_engine::{Options, Store, FsyncPolicy};
+//! use memkeep_engine::{FsyncPolicy, Options, Reads, Store};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let store = Store::open(Options::new(dir.path()).fsync(FsyncPolicy::Always))?;
@@ -54,6 +54,7 @@ pub use op::Op;
 pub use options::{Faults, FsyncPolicy, Options, Recovery};
 pub use snapshot::SnapshotInfo;
 pub use store::{
-    ExpireCondition, Expiry, OpenReport, ScanOptions, ScanPage, SegmentInfo, SetCondition,
-    SetOptions, SetOutcome, Stats, Store, Truncation, Ttl, Value, ZAddOptions, ZAddResult, ZRange,
+    ExpireCondition, Expiry, KeyView, Keys, MAX_STRING_BYTES, OpenReport, Pairs, Reads,
+    ScanOptions, ScanPage, Scored, SegmentInfo, SetCondition, SetOptions, SetOutcome, ShardView,
+    Stats, Store, Truncation, Ttl, Tx, Value, Watch, ZAddOptions, ZAddResult, ZRange,
 };

@@ -16,16 +16,17 @@ use crate::clock::{Clock, SystemClock};
 /// (`kill -9`, the OOM killer). The policy decides what survives the
 /// *machine* losing power.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(u8)]
 pub enum FsyncPolicy {
     /// fsync before acknowledging (group commit shares one fsync among
     /// concurrent writers): nothing acknowledged is ever lost.
-    Always,
+    Always = 0,
     /// fsync in the background about once a second: a power loss loses at
     /// most about a second of acknowledged writes.
     #[default]
-    EverySec,
+    EverySec = 1,
     /// Never fsync explicitly; the operating system flushes when it likes.
-    No,
+    No = 2,
 }
 
 impl FromStr for FsyncPolicy {

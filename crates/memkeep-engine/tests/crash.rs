@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use memkeep_engine::{FsyncPolicy, Options, Store};
+use memkeep_engine::{FsyncPolicy, Options, Reads, Store};
 
 const WRITER_DIR: &str = "MEMKEEP_CRASH_WRITER_DIR";
 const WRITER_ROUND: &str = "MEMKEEP_CRASH_WRITER_ROUND";

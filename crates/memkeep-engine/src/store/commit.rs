@@ -1,32 +1,20 @@
-//! The one write path: validate → sequence number → journal → apply →
-//! acknowledge once durable.
+//! Durability: getting records from the pending buffer to the operating
+//! system and the disk, as the fsync policy asks, and refusing writes once
+//! that has failed.
 //!
-//! Lock order, always: shard locks (ascending) → `files` → `commit` →
-//! snapshot sink. Writers take shard locks, then `commit` (never `files`
-//! while holding `commit`); flushers take `files` then `commit` just long
-//! enough to swap the pending buffer out. A writer that must capture a
-//! shard for a snapshot does so before it takes `commit`, so the capture
-//! stalls only writers of that shard.
-//!
-//! Group commit: a writer that finds its record not yet written (or synced)
-//! takes the `files` lock; whoever holds it writes (and fsyncs) everything
-//! pending, so concurrent writers share one `write` and one `fdatasync`.
+//! Flushers take `files`, then `commit` just long enough to swap the pending
+//! buffer out (see `tx.rs` for the lock order). Group commit: whoever holds
+//! `files` writes (and fsyncs) everything pending, so concurrent writers
+//! share one `write` and one `fdatasync`.
 
 use std::cell::Cell;
 use std::io;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use parking_lot::RwLockWriteGuard;
-
 use super::{CommitState, Files, Inner, Store};
-use crate::apply::{self, Shards};
 use crate::error::{Error, Result};
-use crate::journal::record::{self, MAX_RECORD_BYTES, PAYLOAD_FIXED};
-use crate::keyspace::{Entry, KeyHasher, Shard};
-use crate::op::Op;
 use crate::options::FsyncPolicy;
-use crate::snapshot::capture::capture;
 
 thread_local! {
     /// Inside [`Store::batch`]: the store (by address) whose acknowledgements
@@ -34,235 +22,7 @@ thread_local! {
     static DEFERRED: Cell<(usize, u64)> = const { Cell::new((0, 0)) };
 }
 
-/// How many shards a write locks.
-pub(crate) enum LockSet<'k> {
-    Keys(&'k [&'k [u8]]),
-    All,
-}
-
-/// The write locks of one write, sorted by shard index.
-pub(crate) struct Guards<'a> {
-    hasher: KeyHasher,
-    count: usize,
-    all: bool,
-    list: Vec<(usize, RwLockWriteGuard<'a, Shard>)>,
-}
-
-impl Guards<'_> {
-    fn get(&self, idx: usize) -> &Shard {
-        if self.all {
-            return &self.list[idx].1;
-        }
-        &self
-            .list
-            .iter()
-            .find(|(i, _)| *i == idx)
-            .expect("a write only touches the shards it locked")
-            .1
-    }
-
-    fn get_mut(&mut self, idx: usize) -> &mut Shard {
-        if self.all {
-            return &mut self.list[idx].1;
-        }
-        &mut self
-            .list
-            .iter_mut()
-            .find(|(i, _)| *i == idx)
-            .expect("a write only touches the shards it locked")
-            .1
-    }
-}
-
-impl Shards for Guards<'_> {
-    fn hasher(&self) -> KeyHasher {
-        self.hasher
-    }
-    fn shard(&mut self, hash: u64) -> &mut Shard {
-        let idx = KeyHasher::shard_of(hash, self.count);
-        self.get_mut(idx)
-    }
-    fn for_each(&mut self, f: &mut dyn FnMut(&mut Shard)) {
-        assert!(self.all, "an op on every shard needs every shard locked");
-        for (_, g) in &mut self.list {
-            f(g);
-        }
-    }
-}
-
-/// What a command sees while it runs: the locked shards, the time, and the
-/// record it is building.
-pub(crate) struct WriteCtx<'a> {
-    pub(crate) inner: &'a Inner,
-    guards: Guards<'a>,
-    pending: &'a mut Vec<u8>,
-    pub(crate) now: u64,
-    ops: u32,
-    size: u64,
-}
-
-impl<'a> WriteCtx<'a> {
-    pub(crate) fn hash(&self, key: &[u8]) -> u64 {
-        self.inner.hasher.hash(key)
-    }
-
-    /// The shard holding `key` and its record, expired or not.
-    pub(crate) fn get_raw(&self, key: &[u8]) -> (&Shard, Option<Entry<'_>>) {
-        let h = self.hash(key);
-        let shard = self.guards.get(self.inner.shard_index(h));
-        (shard, shard.get(h, key))
-    }
-
-    /// `key`'s live record. An expired key is deleted first (and the delete
-    /// journaled), exactly as if the sweep had got to it.
-    pub(crate) fn get(&mut self, key: &[u8]) -> Result<(&Shard, Option<Entry<'_>>)> {
-        let expired = matches!(self.get_raw(key).1, Some(e) if e.is_expired(self.now));
-        if expired {
-            self.emit(Op::Del { key })?;
-        }
-        Ok(self.get_raw(key))
-    }
-
-    /// Records `op` in the journal record and applies it.
-    pub(crate) fn emit(&mut self, op: Op<'_>) -> Result<()> {
-        let n = op.encoded_len() as u64;
-        let size = self.size + n + PAYLOAD_FIXED as u64;
-        if size > MAX_RECORD_BYTES {
-            return Err(Error::TooLarge {
-                size,
-                limit: MAX_RECORD_BYTES,
-            });
-        }
-        if let Err(m) = apply::apply(&mut self.guards, &op) {
-            // Commands validate before they emit: this is a bug, and the
-            // memory state may now differ from the journal. Stop writing.
-            return Err(self
-                .inner
-                .poison(format!("internal error: an op did not apply ({})", m.0)));
-        }
-        op.encode(self.pending);
-        self.ops += 1;
-        self.size += n;
-        Ok(())
-    }
-}
-
-/// Poisons the store if a command panics mid-write: memory may hold part of
-/// the change and the pending buffer a half-built record, so nothing more
-/// may be written (a poisoned store never flushes again).
-struct RecordGuard<'a> {
-    inner: &'a Inner,
-    armed: bool,
-}
-
-impl Drop for RecordGuard<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.inner
-                .poison("internal error: a command panicked while writing".into());
-        }
-    }
-}
-
 impl Inner {
-    /// Runs a write that touches `keys` (all shards for [`LockSet::All`]).
-    pub(crate) fn write<R>(
-        &self,
-        set: LockSet<'_>,
-        f: impl FnOnce(&mut WriteCtx<'_>) -> Result<R>,
-    ) -> Result<R> {
-        let (result, seq) = {
-            self.check_writable()?;
-            let guards = self.lock_shards(set);
-            self.capture_before_change(&guards);
-            let mut commit = self.commit.lock();
-            // A snapshot may have started between the capture and here.
-            self.capture_before_change(&guards);
-            let now = self.now_ms();
-            let seq = commit.next_seq;
-            let CommitState { pending, .. } = &mut *commit;
-            let start = record::begin(pending, seq, now);
-            let mut panic_guard = RecordGuard {
-                inner: self,
-                armed: true,
-            };
-            let mut ctx = WriteCtx {
-                inner: self,
-                guards,
-                pending,
-                now,
-                ops: 0,
-                size: 0,
-            };
-            let result = f(&mut ctx);
-            let ops = ctx.ops;
-            drop(ctx);
-            panic_guard.armed = false;
-            if ops == 0 {
-                commit.pending.truncate(start);
-                (result, 0)
-            } else {
-                record::finish(&mut commit.pending, start, ops);
-                let bytes = (commit.pending.len() - start) as u64;
-                commit.next_seq += 1;
-                self.journal_bytes_since_snapshot
-                    .fetch_add(bytes, Ordering::Relaxed);
-                (result, seq)
-            }
-        };
-        if seq != 0 {
-            self.acknowledge(seq)?;
-        }
-        result
-    }
-
-    fn lock_shards(&self, set: LockSet<'_>) -> Guards<'_> {
-        let count = self.shards.len();
-        let (all, idx): (bool, Vec<usize>) = match set {
-            LockSet::All => (true, (0..count).collect()),
-            LockSet::Keys(keys) => {
-                let mut idx: Vec<usize> = keys
-                    .iter()
-                    .map(|k| self.shard_index(self.hasher.hash(k)))
-                    .collect();
-                idx.sort_unstable();
-                idx.dedup();
-                (false, idx)
-            }
-        };
-        Guards {
-            hasher: self.hasher,
-            count,
-            all,
-            list: idx
-                .into_iter()
-                .map(|i| (i, self.shards[i].lock.write()))
-                .collect(),
-        }
-    }
-
-    /// A shard a snapshot has not captured yet is captured before this write
-    /// changes it (see `store/snapshot.rs`).
-    fn capture_before_change(&self, guards: &Guards<'_>) {
-        let pending = |i: &usize| self.shards[*i].capture_pending.load(Ordering::Acquire);
-        if !guards.list.iter().any(|(i, _)| pending(i)) {
-            return;
-        }
-        // The sink is set before any shard is marked, and cleared only after
-        // every shard was captured, so a marked shard always finds it.
-        let Some(sink) = self.snapshot_sink.lock().clone() else {
-            return;
-        };
-        for (i, g) in &guards.list {
-            if self.shards[*i]
-                .capture_pending
-                .swap(false, Ordering::AcqRel)
-            {
-                sink.deliver(capture(g, *i as u32), true);
-            }
-        }
-    }
-
     pub(crate) fn check_writable(&self) -> Result<()> {
         if self.poisoned.load(Ordering::Acquire) {
             let reason = self.poison_reason.lock().clone().unwrap_or_default();
@@ -284,7 +44,7 @@ impl Inner {
 
     /// Waits until record `seq` is durable per the fsync policy, unless the
     /// caller is inside a [`Store::batch`] of this store.
-    fn acknowledge(&self, seq: u64) -> Result<()> {
+    pub(crate) fn acknowledge(&self, seq: u64) -> Result<()> {
         let me = self as *const Inner as usize;
         let (store, max) = DEFERRED.get();
         if store == me {
@@ -294,8 +54,16 @@ impl Inner {
         self.wait_durable(seq)
     }
 
+    pub(crate) fn fsync_policy(&self) -> FsyncPolicy {
+        match self.fsync.load(Ordering::Acquire) {
+            0 => FsyncPolicy::Always,
+            1 => FsyncPolicy::EverySec,
+            _ => FsyncPolicy::No,
+        }
+    }
+
     pub(crate) fn wait_durable(&self, seq: u64) -> Result<()> {
-        match self.opts.fsync {
+        match self.fsync_policy() {
             FsyncPolicy::Always => self.sync_through(seq),
             FsyncPolicy::EverySec | FsyncPolicy::No => self.flush_through(seq),
         }
@@ -523,7 +291,7 @@ impl Store {
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
-    /// use memkeep_engine::{FsyncPolicy, Options, Store};
+    /// use memkeep_engine::{FsyncPolicy, Options, Reads, Store};
     /// let store = Store::open(Options::new(dir.path()).fsync(FsyncPolicy::Always))?;
     /// // 1,000 writes, one fsync.
     /// store.batch(|| -> memkeep_engine::Result<()> {
@@ -532,15 +300,26 @@ impl Store {
     ///     }
     ///     Ok(())
     /// })??;
-    /// assert_eq!(store.dbsize(), 1000);
+    /// assert_eq!(store.dbsize()?, 1000);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn batch<R>(&self, f: impl FnOnce() -> R) -> Result<R> {
+        let (r, max) = self.deferred(f);
+        if max > 0 {
+            self.inner.wait_durable(max)?;
+        }
+        Ok(r)
+    }
+
+    /// Runs `f` with the acknowledgement of this store's writes deferred, and
+    /// returns its result with the highest sequence number it wrote (0 when
+    /// it wrote nothing) *without* waiting: the caller must
+    /// [`wait_durable`](Self::wait_durable) for it before treating the writes
+    /// as acknowledged. (A server does this to answer a whole pipeline of
+    /// commands after one journal write.)
+    pub fn deferred<R>(&self, f: impl FnOnce() -> R) -> (R, u64) {
         let me = std::sync::Arc::as_ptr(&self.inner) as usize;
         let outer = DEFERRED.get();
-        if outer.0 == me {
-            return Ok(f()); // nested: the outer batch waits
-        }
         DEFERRED.set((me, 0));
         struct Restore((usize, u64));
         impl Drop for Restore {
@@ -548,13 +327,29 @@ impl Store {
                 DEFERRED.set(self.0);
             }
         }
-        let restore = Restore(outer);
+        let mut restore = Restore(outer);
         let r = f();
         let (_, max) = DEFERRED.get();
-        drop(restore);
-        if max > 0 {
-            self.inner.wait_durable(max)?;
+        if outer.0 == me {
+            restore.0 = (me, outer.1.max(max)); // a nested deferral reports to the outer one
         }
-        Ok(r)
+        drop(restore);
+        (r, max)
+    }
+
+    /// Waits until record `seq` is durable under the fsync policy: written to
+    /// the OS, and with `always` also fsynced.
+    pub fn wait_durable(&self, seq: u64) -> Result<()> {
+        self.inner.wait_durable(seq)
+    }
+
+    /// The fsync policy in force.
+    pub fn fsync_policy(&self) -> FsyncPolicy {
+        self.inner.fsync_policy()
+    }
+
+    /// Changes the fsync policy of the running store (`CONFIG SET appendfsync`).
+    pub fn set_fsync_policy(&self, policy: FsyncPolicy) {
+        self.inner.fsync.store(policy as u8, Ordering::Release);
     }
 }

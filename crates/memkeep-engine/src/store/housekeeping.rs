@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::commit::LockSet;
+use super::tx::Keys;
 use super::{Inner, Store};
 use crate::error::Result;
 use crate::mem::arena::ArenaPos;
@@ -70,7 +70,7 @@ impl Inner {
         if self.closed.load(Ordering::Acquire) {
             return Ok(());
         }
-        if self.opts.fsync == FsyncPolicy::EverySec
+        if self.fsync_policy() == FsyncPolicy::EverySec
             && self.last_fsync.lock().elapsed() >= Duration::from_secs(1)
             && self.synced.load(Ordering::Acquire) < self.written.load(Ordering::Acquire)
         {
@@ -148,10 +148,10 @@ impl Inner {
                 continue;
             }
             let keys: Vec<&[u8]> = expired.iter().map(Vec::as_slice).collect();
-            deleted += self.write(LockSet::Keys(&keys), |ctx| {
+            deleted += self.write(Keys::Some(&keys), |ctx| {
                 let mut n = 0;
                 for key in &keys {
-                    if ctx.get_raw(key).1.is_some_and(|e| e.is_expired(ctx.now)) {
+                    if ctx.entry_raw(key)?.1.is_some_and(|e| e.is_expired(ctx.now)) {
                         ctx.emit(Op::Del { key })?;
                         n += 1;
                     }

@@ -1,12 +1,14 @@
-//! Key-level commands: existence, deletion, type, renaming, expiry, `KEYS`.
+//! Key-level commands: deletion, renaming, expiry, `FLUSHALL` (the reads —
+//! `EXISTS`, `TYPE`, `TTL`, `KEYS`, `RANDOMKEY` — are in
+//! [`Reads`](crate::Reads)).
 
 use std::time::Duration;
 
 use super::Store;
-use super::commit::LockSet;
+use super::read::Reads;
+use super::tx::{Keys, Tx};
 use crate::error::{Error, Result};
 use crate::glob::glob_match;
-use crate::keyspace::KeyType;
 use crate::op::Op;
 
 /// When a key expires.
@@ -65,65 +67,110 @@ pub enum Ttl {
     Ms(u64),
 }
 
-impl Store {
-    /// How many of `keys` exist (a key named twice counts twice).
-    pub fn exists<K: AsRef<[u8]>>(&self, keys: &[K]) -> u64 {
-        let keys: Vec<&[u8]> = keys.iter().map(AsRef::as_ref).collect();
-        self.inner.read_many(&keys, |v| {
-            keys.iter().filter(|k| v.get(k).1.is_some()).count() as u64
-        })
-    }
-
+impl Tx<'_> {
     /// Deletes `keys`; returns how many existed.
-    pub fn del<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<u64> {
-        let keys: Vec<&[u8]> = keys.iter().map(AsRef::as_ref).collect();
-        self.inner.write(LockSet::Keys(&keys), |ctx| {
-            let mut n = 0;
-            for key in &keys {
-                if ctx.get(key)?.1.is_some() {
-                    ctx.emit(Op::Del { key })?;
-                    n += 1;
-                }
+    pub fn del<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> Result<u64> {
+        let mut n = 0;
+        for key in keys {
+            let key = key.as_ref();
+            if self.live_entry(key)?.1.is_some() {
+                self.emit(Op::Del { key })?;
+                n += 1;
             }
-            Ok(n)
-        })
+        }
+        Ok(n)
     }
 
-    /// The type of `key`'s value.
-    pub fn key_type(&self, key: impl AsRef<[u8]>) -> Option<KeyType> {
-        self.inner
-            .read(key.as_ref(), |_, e| e.map(|e| e.stored.key_type()))
-    }
-
-    /// Renames `from` to `to`, replacing `to` (`RENAME`).
-    pub fn rename(&self, from: impl AsRef<[u8]>, to: impl AsRef<[u8]>) -> Result<()> {
-        self.rename_inner(from.as_ref(), to.as_ref(), false)
-            .map(|_| ())
-    }
-
-    /// Renames `from` to `to` only if `to` does not exist (`RENAMENX`).
-    pub fn rename_nx(&self, from: impl AsRef<[u8]>, to: impl AsRef<[u8]>) -> Result<bool> {
-        self.rename_inner(from.as_ref(), to.as_ref(), true)
-    }
-
-    fn rename_inner(&self, from: &[u8], to: &[u8], nx: bool) -> Result<bool> {
-        self.inner.write(LockSet::Keys(&[from, to]), |ctx| {
-            if ctx.get(from)?.1.is_none() {
-                return Err(Error::NoSuchKey);
-            }
-            if from == to {
-                return Ok(!nx);
-            }
-            if ctx.get(to)?.1.is_some() && nx {
-                return Ok(false);
-            }
-            ctx.emit(Op::Rename { from, to })?;
-            Ok(true)
-        })
+    /// Renames `from` to `to`, replacing `to` (`RENAME`); with `nx`, only if
+    /// `to` does not exist (`RENAMENX`). True when renamed.
+    pub fn rename(
+        &mut self,
+        from: impl AsRef<[u8]>,
+        to: impl AsRef<[u8]>,
+        nx: bool,
+    ) -> Result<bool> {
+        let (from, to) = (from.as_ref(), to.as_ref());
+        if self.live_entry(from)?.1.is_none() {
+            return Err(Error::NoSuchKey);
+        }
+        if from == to {
+            return Ok(!nx);
+        }
+        if self.live_entry(to)?.1.is_some() && nx {
+            return Ok(false);
+        }
+        self.emit(Op::Rename { from, to })?;
+        Ok(true)
     }
 
     /// Sets `key` to expire; false when the key is missing or the condition
     /// fails. An expiry in the past deletes the key (and returns true).
+    pub fn expire(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        when: Expiry,
+        cond: ExpireCondition,
+    ) -> Result<bool> {
+        let key = key.as_ref();
+        let at = when.resolve(self.now, "expire")?;
+        let Some(e) = self.live_entry(key)?.1 else {
+            return Ok(false);
+        };
+        let allowed = match (cond, e.expire_at) {
+            (ExpireCondition::Always, _) => true,
+            (ExpireCondition::IfNone, cur) => cur.is_none(),
+            (ExpireCondition::IfSet, cur) => cur.is_some(),
+            (ExpireCondition::IfLater, cur) => cur.is_some_and(|c| at > c),
+            (ExpireCondition::IfSooner, cur) => cur.is_none_or(|c| at < c),
+        };
+        if !allowed {
+            return Ok(false);
+        }
+        if at <= self.now {
+            self.emit(Op::Del { key })?;
+        } else {
+            self.emit(Op::Expire { key, at })?;
+        }
+        Ok(true)
+    }
+
+    /// Removes `key`'s expiry; true when it had one.
+    pub fn persist(&mut self, key: impl AsRef<[u8]>) -> Result<bool> {
+        let key = key.as_ref();
+        match self.live_entry(key)?.1 {
+            Some(e) if e.expire_at.is_some() => self.emit(Op::Persist { key })?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Deletes every key (`FLUSHALL`); the transaction must hold every shard.
+    pub fn flush_all(&mut self) -> Result<()> {
+        self.emit(Op::FlushAll)
+    }
+}
+
+impl Store {
+    /// Deletes `keys`; returns how many existed.
+    pub fn del<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<u64> {
+        let k: Vec<&[u8]> = keys.iter().map(AsRef::as_ref).collect();
+        self.transaction(Keys::Some(&k), |tx| tx.del(keys))
+    }
+
+    /// Renames `from` to `to`, replacing `to` (`RENAME`).
+    pub fn rename(&self, from: impl AsRef<[u8]>, to: impl AsRef<[u8]>) -> Result<()> {
+        let (from, to) = (from.as_ref(), to.as_ref());
+        self.transaction(Keys::Some(&[from, to]), |tx| tx.rename(from, to, false))
+            .map(drop)
+    }
+
+    /// Renames `from` to `to` only if `to` does not exist (`RENAMENX`).
+    pub fn rename_nx(&self, from: impl AsRef<[u8]>, to: impl AsRef<[u8]>) -> Result<bool> {
+        let (from, to) = (from.as_ref(), to.as_ref());
+        self.transaction(Keys::Some(&[from, to]), |tx| tx.rename(from, to, true))
+    }
+
+    /// Sets `key` to expire (see [`Tx::expire`]).
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
@@ -143,105 +190,58 @@ impl Store {
         cond: ExpireCondition,
     ) -> Result<bool> {
         let key = key.as_ref();
-        self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            let at = when.resolve(ctx.now, "expire")?;
-            let Some(e) = ctx.get(key)?.1 else {
-                return Ok(false);
-            };
-            let allowed = match (cond, e.expire_at) {
-                (ExpireCondition::Always, _) => true,
-                (ExpireCondition::IfNone, cur) => cur.is_none(),
-                (ExpireCondition::IfSet, cur) => cur.is_some(),
-                (ExpireCondition::IfLater, cur) => cur.is_some_and(|c| at > c),
-                (ExpireCondition::IfSooner, cur) => cur.is_none_or(|c| at < c),
-            };
-            if !allowed {
-                return Ok(false);
-            }
-            if at <= ctx.now {
-                ctx.emit(Op::Del { key })?;
-            } else {
-                ctx.emit(Op::Expire { key, at })?;
-            }
-            Ok(true)
-        })
+        self.transaction(Keys::Some(&[key]), |tx| tx.expire(key, when, cond))
     }
 
     /// Removes `key`'s expiry; true when it had one.
     pub fn persist(&self, key: impl AsRef<[u8]>) -> Result<bool> {
         let key = key.as_ref();
-        self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            match ctx.get(key)?.1 {
-                Some(e) if e.expire_at.is_some() => ctx.emit(Op::Persist { key })?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })
-    }
-
-    /// `key`'s time to live.
-    pub fn ttl(&self, key: impl AsRef<[u8]>) -> Ttl {
-        let now = self.inner.now_ms();
-        self.inner.read(key.as_ref(), |_, e| match e {
-            None => Ttl::Missing,
-            Some(e) => match e.expire_at {
-                None => Ttl::Persistent,
-                Some(t) => Ttl::Ms(t.saturating_sub(now)),
-            },
-        })
-    }
-
-    /// `key`'s expiry as Unix ms (`PEXPIRETIME`), or its [`Ttl`] state.
-    pub fn expire_time(&self, key: impl AsRef<[u8]>) -> Result<u64, Ttl> {
-        self.inner.read(key.as_ref(), |_, e| match e {
-            None => Err(Ttl::Missing),
-            Some(e) => e.expire_at.ok_or(Ttl::Persistent),
-        })
-    }
-
-    /// Every live key matching the glob `pattern` (`KEYS`). Walks the whole
-    /// keyspace: prefer [`scan`](Self::scan) on large stores.
-    pub fn keys(&self, pattern: impl AsRef<[u8]>) -> Vec<Vec<u8>> {
-        let pattern = pattern.as_ref();
-        let mut out = Vec::new();
-        for slot in self.inner.shards.iter() {
-            let shard = slot.lock.read();
-            let now = self.inner.now_ms();
-            out.extend(
-                shard
-                    .iter()
-                    .filter(|e| !e.is_expired(now) && glob_match(pattern, e.key))
-                    .map(|e| e.key.to_vec()),
-            );
-        }
-        out
+        self.transaction(Keys::Some(&[key]), |tx| tx.persist(key))
     }
 
     /// Deletes every key (`FLUSHALL`).
     pub fn flush_all(&self) -> Result<()> {
-        self.inner.write(LockSet::All, |ctx| ctx.emit(Op::FlushAll))
+        self.transaction(Keys::All, |tx| tx.flush_all())
     }
+}
 
-    /// A random live key (`RANDOMKEY`).
-    pub fn random_key(&self) -> Option<Vec<u8>> {
-        let n = self.inner.shards.len();
-        let start = fastrand_u64() as usize;
-        for i in 0..n {
-            let shard = self.inner.shards[(start + i) % n].lock.read();
-            if shard.len() == 0 {
-                continue;
-            }
-            let now = self.inner.now_ms();
-            for _ in 0..16 {
-                if let Some(e) = shard.random(fastrand_u64)
-                    && !e.is_expired(now)
-                {
-                    return Some(e.key.to_vec());
-                }
-            }
-        }
-        None
+/// `KEYS pattern` over any reader.
+pub(crate) fn keys<R: Reads + ?Sized>(r: &R, pattern: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for i in 0..r.shard_count() {
+        r.view_shard(i, |s| {
+            out.extend(
+                s.shard
+                    .iter()
+                    .filter(|e| !e.is_expired(s.now) && glob_match(pattern, e.key))
+                    .map(|e| e.key.to_vec()),
+            );
+        })?;
     }
+    Ok(out)
+}
+
+/// `RANDOMKEY` over any reader.
+pub(crate) fn random_key<R: Reads + ?Sized>(r: &R) -> Result<Option<Vec<u8>>> {
+    let n = r.shard_count();
+    let start = fastrand_u64() as usize;
+    for i in 0..n {
+        let found = r.view_shard((start + i) % n, |s| {
+            if s.shard.len() == 0 {
+                return None;
+            }
+            (0..16).find_map(|_| {
+                s.shard
+                    .random(fastrand_u64)
+                    .filter(|e| !e.is_expired(s.now))
+                    .map(|e| e.key.to_vec())
+            })
+        })?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
 }
 
 /// A cheap per-thread random number (xorshift seeded from the clock and

@@ -1,34 +1,14 @@
-//! List commands.
+//! List commands (the reads are in [`Reads`](crate::Reads)).
 
 use super::Store;
-use super::commit::{LockSet, WriteCtx};
-use super::read::object_of;
+use super::read::Reads;
+use super::tx::{Keys, Tx};
 use crate::error::{Error, Result};
-use crate::keyspace::{Object, Stored};
 use crate::mem::packed_list::PackedList;
 use crate::op::Op;
 
-fn list(o: &Object) -> &PackedList {
-    match o {
-        Object::List(l) => l,
-        _ => unreachable!("kind checked"),
-    }
-}
-
-fn with_list<R>(
-    ctx: &mut WriteCtx<'_>,
-    key: &[u8],
-    f: impl FnOnce(Option<&PackedList>) -> R,
-) -> Result<R> {
-    let (shard, e) = ctx.get(key)?;
-    match e {
-        None => Ok(f(None)),
-        Some(e) => Ok(f(Some(list(object_of(shard, &e, Stored::List)?)))),
-    }
-}
-
 /// Resolves a Redis list index (negative counts from the tail).
-fn index(i: i64, len: usize) -> Option<usize> {
+pub(crate) fn index(i: i64, len: usize) -> Option<usize> {
     let len = len as i64;
     let i = if i < 0 { len + i } else { i };
     (0..len).contains(&i).then_some(i as usize)
@@ -46,173 +26,209 @@ pub(crate) fn range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)>
     (start <= stop && start < len).then_some((start as usize, stop as usize))
 }
 
-impl Store {
-    fn read_list<R>(&self, key: &[u8], f: impl FnOnce(Option<&PackedList>) -> R) -> Result<R> {
-        self.inner.read(key, |shard, e| match e {
-            None => Ok(f(None)),
-            Some(e) => Ok(f(Some(list(object_of(shard, &e, Stored::List)?)))),
-        })
+impl Tx<'_> {
+    /// Runs `f` on the live list at `key` (after deleting it if expired).
+    fn with_list<R>(&mut self, key: &[u8], f: impl FnOnce(Option<&PackedList>) -> R) -> Result<R> {
+        self.live_entry(key)?;
+        self.view(key, |v| Ok(f(v.list()?)))?
     }
 
-    fn push<V: AsRef<[u8]>>(
-        &self,
-        key: &[u8],
+    /// Pushes each value in turn, to the head with `front` (`LPUSH`) or the
+    /// tail (`RPUSH`); with `only_existing` only onto an existing list
+    /// (`LPUSHX`, `RPUSHX`, which answer 0 otherwise). Returns the length.
+    pub fn push<V: AsRef<[u8]>>(
+        &mut self,
+        key: impl AsRef<[u8]>,
         values: &[V],
         front: bool,
         only_existing: bool,
     ) -> Result<u64> {
-        self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            let len = with_list(ctx, key, |l| l.map(PackedList::len))?;
-            if only_existing && len.is_none() {
-                return Ok(0);
-            }
-            for v in values {
-                let value = v.as_ref();
-                ctx.emit(if front {
-                    Op::LPush { key, value }
-                } else {
-                    Op::RPush { key, value }
-                })?;
-            }
-            Ok((len.unwrap_or(0) + values.len()) as u64)
-        })
-    }
-
-    /// Pushes to the head, each value in turn (`LPUSH`); returns the length.
-    pub fn lpush<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, values: &[V]) -> Result<u64> {
-        self.push(key.as_ref(), values, true, false)
-    }
-
-    /// Pushes to the tail (`RPUSH`); returns the length.
-    pub fn rpush<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, values: &[V]) -> Result<u64> {
-        self.push(key.as_ref(), values, false, false)
-    }
-
-    /// `LPUSHX`: pushes only onto an existing list (0 otherwise).
-    pub fn lpushx<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, values: &[V]) -> Result<u64> {
-        self.push(key.as_ref(), values, true, true)
-    }
-
-    /// `RPUSHX`: pushes only onto an existing list (0 otherwise).
-    pub fn rpushx<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, values: &[V]) -> Result<u64> {
-        self.push(key.as_ref(), values, false, true)
-    }
-
-    fn pop(&self, key: &[u8], count: usize, front: bool) -> Result<Option<Vec<Vec<u8>>>> {
-        self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            let got = with_list(ctx, key, |l| {
-                l.map(|l| {
-                    let n = count.min(l.len());
-                    if front {
-                        l.iter().take(n).map(<[u8]>::to_vec).collect::<Vec<_>>()
-                    } else {
-                        let start = l.len() - n;
-                        l.range(start, l.len() - 1).rev_collect()
-                    }
-                })
+        let key = key.as_ref();
+        let len = self.with_list(key, |l| l.map(PackedList::len))?;
+        if only_existing && len.is_none() {
+            return Ok(0);
+        }
+        for v in values {
+            let value = v.as_ref();
+            self.emit(if front {
+                Op::LPush { key, value }
+            } else {
+                Op::RPush { key, value }
             })?;
-            if let Some(items) = &got
-                && !items.is_empty()
-            {
-                let count = items.len() as u64;
-                ctx.emit(if front {
-                    Op::LPop { key, count }
+        }
+        Ok((len.unwrap_or(0) + values.len()) as u64)
+    }
+
+    /// Pops up to `count` values from the head with `front` (`LPOP key
+    /// count`) or the tail, last first (`RPOP`); `None` when the key is absent.
+    pub fn pop(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        count: usize,
+        front: bool,
+    ) -> Result<Option<Vec<Vec<u8>>>> {
+        let key = key.as_ref();
+        let got = self.with_list(key, |l| {
+            l.map(|l| {
+                let n = count.min(l.len());
+                let mut out: Vec<Vec<u8>> = if front {
+                    l.iter().take(n).map(<[u8]>::to_vec).collect()
                 } else {
-                    Op::RPop { key, count }
-                })?;
-            }
-            Ok(got)
-        })
-    }
-
-    /// Pops up to `count` values from the head (`LPOP key count`); `None`
-    /// when the key is absent.
-    pub fn lpop(&self, key: impl AsRef<[u8]>, count: usize) -> Result<Option<Vec<Vec<u8>>>> {
-        self.pop(key.as_ref(), count, true)
-    }
-
-    /// Pops up to `count` values from the tail, last first (`RPOP key count`).
-    pub fn rpop(&self, key: impl AsRef<[u8]>, count: usize) -> Result<Option<Vec<Vec<u8>>>> {
-        self.pop(key.as_ref(), count, false)
-    }
-
-    pub fn llen(&self, key: impl AsRef<[u8]>) -> Result<u64> {
-        self.read_list(key.as_ref(), |l| l.map_or(0, |l| l.len() as u64))
-    }
-
-    /// Elements `start..=stop` with Redis's index rules (`LRANGE`).
-    pub fn lrange(&self, key: impl AsRef<[u8]>, start: i64, stop: i64) -> Result<Vec<Vec<u8>>> {
-        self.read_list(key.as_ref(), |l| {
-            let Some(l) = l else { return Vec::new() };
-            match range(start, stop, l.len()) {
-                Some((a, b)) => l.range(a, b).map(<[u8]>::to_vec).collect(),
-                None => Vec::new(),
-            }
-        })
-    }
-
-    pub fn lindex(&self, key: impl AsRef<[u8]>, i: i64) -> Result<Option<Vec<u8>>> {
-        self.read_list(key.as_ref(), |l| {
-            l.and_then(|l| index(i, l.len()).and_then(|i| l.get(i)).map(<[u8]>::to_vec))
-        })
+                    l.range(l.len() - n, l.len().saturating_sub(1))
+                        .map(<[u8]>::to_vec)
+                        .collect()
+                };
+                if !front {
+                    out.reverse();
+                }
+                out
+            })
+        })?;
+        if let Some(items) = &got
+            && !items.is_empty()
+        {
+            let count = items.len() as u64;
+            self.emit(if front {
+                Op::LPop { key, count }
+            } else {
+                Op::RPop { key, count }
+            })?;
+        }
+        Ok(got)
     }
 
     /// Replaces element `i` (`LSET`).
-    pub fn lset(&self, key: impl AsRef<[u8]>, i: i64, value: impl AsRef<[u8]>) -> Result<()> {
+    pub fn lset(&mut self, key: impl AsRef<[u8]>, i: i64, value: impl AsRef<[u8]>) -> Result<()> {
         let (key, value) = (key.as_ref(), value.as_ref());
-        self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            let len = with_list(ctx, key, |l| l.map(PackedList::len))?.ok_or(Error::NoSuchKey)?;
-            let at = index(i, len).ok_or(Error::IndexOutOfRange)?;
-            ctx.emit(Op::LSet {
-                key,
-                index: at as u64,
-                value,
-            })
+        let len = self
+            .with_list(key, |l| l.map(PackedList::len))?
+            .ok_or(Error::NoSuchKey)?;
+        let at = index(i, len).ok_or(Error::IndexOutOfRange)?;
+        self.emit(Op::LSet {
+            key,
+            index: at as u64,
+            value,
         })
     }
 
     /// Removes elements equal to `value` (`LREM`): `count > 0` from the
     /// head, `< 0` from the tail, `0` all. Returns how many went.
-    pub fn lrem(&self, key: impl AsRef<[u8]>, count: i64, value: impl AsRef<[u8]>) -> Result<u64> {
+    pub fn lrem(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        count: i64,
+        value: impl AsRef<[u8]>,
+    ) -> Result<u64> {
         let (key, value) = (key.as_ref(), value.as_ref());
-        self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            let hits = with_list(ctx, key, |l| {
-                l.map_or(0, |l| l.iter().filter(|x| *x == value).count())
-            })?;
-            let limit = if count == 0 {
-                usize::MAX
-            } else {
-                count.unsigned_abs() as usize
-            };
-            let n = hits.min(limit);
-            if n > 0 {
-                ctx.emit(Op::LRem { key, count, value })?;
-            }
-            Ok(n as u64)
-        })
+        let hits = self.with_list(key, |l| {
+            l.map_or(0, |l| l.iter().filter(|x| *x == value).count())
+        })?;
+        let limit = if count == 0 {
+            usize::MAX
+        } else {
+            count.unsigned_abs() as usize
+        };
+        let n = hits.min(limit);
+        if n > 0 {
+            self.emit(Op::LRem { key, count, value })?;
+        }
+        Ok(n as u64)
     }
 
     /// Keeps only `start..=stop` (`LTRIM`); an empty range deletes the key.
-    pub fn ltrim(&self, key: impl AsRef<[u8]>, start: i64, stop: i64) -> Result<()> {
+    pub fn ltrim(&mut self, key: impl AsRef<[u8]>, start: i64, stop: i64) -> Result<()> {
         let key = key.as_ref();
-        self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            let Some(len) = with_list(ctx, key, |l| l.map(PackedList::len))? else {
-                return Ok(());
-            };
-            match range(start, stop, len) {
-                None => ctx.emit(Op::Del { key }),
-                Some((0, b)) if b + 1 == len => Ok(()),
-                Some((a, b)) => ctx.emit(Op::LTrim {
-                    key,
-                    start: a as u64,
-                    stop: b as u64,
-                }),
-            }
-        })
+        let Some(len) = self.with_list(key, |l| l.map(PackedList::len))? else {
+            return Ok(());
+        };
+        match range(start, stop, len) {
+            None => self.emit(Op::Del { key }),
+            Some((0, b)) if b + 1 == len => Ok(()),
+            Some((a, b)) => self.emit(Op::LTrim {
+                key,
+                start: a as u64,
+                stop: b as u64,
+            }),
+        }
     }
 
     /// Inserts `value` before or after the first `pivot` (`LINSERT`):
     /// the new length, -1 when `pivot` is absent, 0 when the key is.
+    pub fn linsert(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        before: bool,
+        pivot: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> Result<i64> {
+        let (key, pivot, value) = (key.as_ref(), pivot.as_ref(), value.as_ref());
+        let Some((len, pos)) = self.with_list(key, |l| l.map(|l| (l.len(), l.position(pivot))))?
+        else {
+            return Ok(0);
+        };
+        let Some(pos) = pos else { return Ok(-1) };
+        let index = if before { pos } else { pos + 1 } as u64;
+        self.emit(Op::LInsert { key, index, value })?;
+        Ok(len as i64 + 1)
+    }
+}
+
+impl Store {
+    /// Pushes to the head, each value in turn (`LPUSH`); returns the length.
+    pub fn lpush<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, values: &[V]) -> Result<u64> {
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| tx.push(key, values, true, false))
+    }
+
+    /// Pushes to the tail (`RPUSH`); returns the length.
+    pub fn rpush<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, values: &[V]) -> Result<u64> {
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| tx.push(key, values, false, false))
+    }
+
+    /// `LPUSHX`: pushes only onto an existing list (0 otherwise).
+    pub fn lpushx<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, values: &[V]) -> Result<u64> {
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| tx.push(key, values, true, true))
+    }
+
+    /// `RPUSHX`: pushes only onto an existing list (0 otherwise).
+    pub fn rpushx<V: AsRef<[u8]>>(&self, key: impl AsRef<[u8]>, values: &[V]) -> Result<u64> {
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| tx.push(key, values, false, true))
+    }
+
+    /// Pops up to `count` values from the head (`LPOP key count`).
+    pub fn lpop(&self, key: impl AsRef<[u8]>, count: usize) -> Result<Option<Vec<Vec<u8>>>> {
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| tx.pop(key, count, true))
+    }
+
+    /// Pops up to `count` values from the tail, last first (`RPOP key count`).
+    pub fn rpop(&self, key: impl AsRef<[u8]>, count: usize) -> Result<Option<Vec<Vec<u8>>>> {
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| tx.pop(key, count, false))
+    }
+
+    /// Replaces element `i` (`LSET`).
+    pub fn lset(&self, key: impl AsRef<[u8]>, i: i64, value: impl AsRef<[u8]>) -> Result<()> {
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| tx.lset(key, i, value))
+    }
+
+    /// Removes elements equal to `value` (`LREM`).
+    pub fn lrem(&self, key: impl AsRef<[u8]>, count: i64, value: impl AsRef<[u8]>) -> Result<u64> {
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| tx.lrem(key, count, value))
+    }
+
+    /// Keeps only `start..=stop` (`LTRIM`).
+    pub fn ltrim(&self, key: impl AsRef<[u8]>, start: i64, stop: i64) -> Result<()> {
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| tx.ltrim(key, start, stop))
+    }
+
+    /// Inserts `value` before or after the first `pivot` (`LINSERT`).
     pub fn linsert(
         &self,
         key: impl AsRef<[u8]>,
@@ -220,30 +236,10 @@ impl Store {
         pivot: impl AsRef<[u8]>,
         value: impl AsRef<[u8]>,
     ) -> Result<i64> {
-        let (key, pivot, value) = (key.as_ref(), pivot.as_ref(), value.as_ref());
-        self.inner.write(LockSet::Keys(&[key]), |ctx| {
-            let Some((len, pos)) =
-                with_list(ctx, key, |l| l.map(|l| (l.len(), l.position(pivot))))?
-            else {
-                return Ok(0);
-            };
-            let Some(pos) = pos else { return Ok(-1) };
-            let index = if before { pos } else { pos + 1 } as u64;
-            ctx.emit(Op::LInsert { key, index, value })?;
-            Ok(len as i64 + 1)
+        let key = key.as_ref();
+        self.transaction(Keys::Some(&[key]), |tx| {
+            tx.linsert(key, before, pivot, value)
         })
-    }
-}
-
-trait RevCollect<'a> {
-    fn rev_collect(self) -> Vec<Vec<u8>>;
-}
-
-impl<'a, I: Iterator<Item = &'a [u8]>> RevCollect<'a> for I {
-    fn rev_collect(self) -> Vec<Vec<u8>> {
-        let mut v: Vec<Vec<u8>> = self.map(<[u8]>::to_vec).collect();
-        v.reverse();
-        v
     }
 }
 

@@ -1,7 +1,6 @@
 //! The [`Store`]: a handle to an open data directory.
 //!
-//! - `commit.rs`: the one write path, group commit, fsync policy, poisoning.
-//! - `read.rs`: reads under shard read locks, with lazy expiry.
+//! - `commit.rs`: durability: group commit, fsync policy, poisoning.
 //! - `recovery.rs`: open = newest snapshot + journal replay.
 //! - `snapshot.rs`: consistent snapshots without fork.
 //! - `housekeeping.rs`: background fsync, expiry sweeps, snapshot triggers.
@@ -18,23 +17,28 @@ mod scan;
 mod sets;
 mod snapshot;
 mod strings;
+mod tx;
 mod value;
+mod watch;
 mod zsets;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
 pub use keys::{ExpireCondition, Expiry, Ttl};
+pub use read::{KeyView, Pairs, Reads, Scored, ShardView};
 pub use recovery::{OpenReport, Truncation};
 pub use scan::{ScanOptions, ScanPage};
-pub use strings::{SetCondition, SetOptions, SetOutcome};
+pub use strings::{MAX_STRING_BYTES, SetCondition, SetOptions, SetOutcome};
+pub use tx::{Keys, Tx};
 pub use value::Value;
+pub use watch::Watch;
 pub use zsets::{ZAddOptions, ZAddResult, ZRange};
 
 use crate::error::{Error, Result};
@@ -80,6 +84,8 @@ pub(crate) struct Inner {
     pub(crate) shards: Box<[ShardSlot]>,
     pub(crate) commit: Mutex<CommitState>,
     pub(crate) files: Mutex<Files>,
+    /// The fsync policy in force (`FsyncPolicy as u8`; `CONFIG SET` changes it).
+    pub(crate) fsync: AtomicU8,
     /// Highest sequence number handed to the OS.
     pub(crate) written: AtomicU64,
     /// Highest sequence number known to be on disk.
@@ -93,6 +99,8 @@ pub(crate) struct Inner {
     pub(crate) snapshot_lock: Mutex<()>,
     /// A background snapshot thread has been started and not yet finished.
     pub(crate) snapshot_queued: AtomicBool,
+    /// Watched keys (`WATCH`).
+    pub(crate) watches: watch::Watches,
     /// The snapshot in progress: set before shards are marked for capture,
     /// cleared after every shard was captured.
     pub(crate) snapshot_sink: Mutex<Option<Arc<Sink>>>,
@@ -119,7 +127,7 @@ pub(crate) struct Inner {
 /// durable per the [`FsyncPolicy`](crate::FsyncPolicy).
 ///
 /// ```
-/// use memkeep_engine::{Options, Store};
+/// use memkeep_engine::{Options, Reads, Store};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let store = Store::open(Options::new(dir.path()))?;
@@ -214,6 +222,7 @@ impl Store {
                 writer: rec.writer,
                 spare: Vec::new(),
             }),
+            fsync: AtomicU8::new(opts.fsync as u8),
             written: AtomicU64::new(last),
             synced: AtomicU64::new(last),
             sync_leader: Mutex::new(false),
@@ -223,6 +232,7 @@ impl Store {
             snapshot_lock: Mutex::new(()),
             snapshot_queued: AtomicBool::new(false),
             snapshot_sink: Mutex::new(None),
+            watches: watch::Watches::default(),
             last_snapshot: Mutex::new(rec.report.snapshot.clone()),
             last_snapshot_at: Mutex::new(now),
             journal_bytes_since_snapshot: AtomicU64::new(rec.journal_bytes),
@@ -266,15 +276,6 @@ impl Store {
     /// The highest sequence number known to be on disk (fsynced).
     pub fn synced_seq(&self) -> u64 {
         self.inner.synced.load(Ordering::Acquire)
-    }
-
-    /// Number of keys, including expired ones not yet swept.
-    pub fn dbsize(&self) -> u64 {
-        self.inner
-            .shards
-            .iter()
-            .map(|s| s.lock.read().len() as u64)
-            .sum()
     }
 
     /// Bytes the data holds in memory.

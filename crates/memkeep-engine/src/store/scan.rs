@@ -7,11 +7,13 @@
 //! returned at least once, as Redis promises. Cursor 0 starts; 0 returned
 //! means done.
 
-use super::Store;
+use super::read::Reads;
+use crate::error::Result;
 use crate::glob::glob_match;
 use crate::keyspace::KeyType;
 use crate::mem::arena::ArenaPos;
-use crate::mem::packed_map::MapCursor;
+use crate::mem::packed_map::{MapCursor, PackedMap};
+use crate::mem::zset::ZSet;
 
 const OFFSET_BITS: u32 = 18;
 const SEGMENT_BITS: u32 = 30;
@@ -47,6 +49,24 @@ pub struct ScanOptions {
 }
 
 /// One page of a scan.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let store = memkeep_engine::Store::open(memkeep_engine::Options::new(dir.path()))?;
+/// use memkeep_engine::{Reads, ScanOptions};
+/// store.set("user:1", "a")?;
+/// store.set("user:2", "b")?;
+/// let opts = ScanOptions { prefix: Some(b"user:".to_vec()), ..Default::default() };
+/// let (mut cursor, mut found) = (0, Vec::new());
+/// loop {
+///     let page = store.scan(cursor, &opts)?;
+///     found.extend(page.keys);
+///     cursor = page.cursor;
+///     if cursor == 0 { break; }
+/// }
+/// assert_eq!(found.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScanPage {
     /// The cursor for the next call; 0 when the iteration is complete.
@@ -54,42 +74,22 @@ pub struct ScanPage {
     pub keys: Vec<Vec<u8>>,
 }
 
-impl Store {
-    /// One step of a cursor iteration over the keyspace (`SCAN`).
-    ///
-    /// ```
-    /// # let dir = tempfile::tempdir()?;
-    /// # let store = memkeep_engine::Store::open(memkeep_engine::Options::new(dir.path()))?;
-    /// store.set("user:1", "a")?;
-    /// store.set("user:2", "b")?;
-    /// let opts = memkeep_engine::ScanOptions { prefix: Some(b"user:".to_vec()), ..Default::default() };
-    /// let (mut cursor, mut found) = (0, Vec::new());
-    /// loop {
-    ///     let page = store.scan(cursor, &opts);
-    ///     found.extend(page.keys);
-    ///     cursor = page.cursor;
-    ///     if cursor == 0 { break; }
-    /// }
-    /// assert_eq!(found.len(), 2);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn scan(&self, cursor: u64, opts: &ScanOptions) -> ScanPage {
-        let budget = if opts.count == 0 { 10 } else { opts.count };
-        let shards = &self.inner.shards;
-        let (mut idx, mut pos) = decode(cursor);
-        let mut page = ScanPage::default();
-        let mut examined = 0;
-        let mut first = true;
-        while idx < shards.len() {
-            let shard = shards[idx].lock.read();
+/// `SCAN` over any reader.
+pub(crate) fn scan<R: Reads + ?Sized>(r: &R, cursor: u64, opts: &ScanOptions) -> Result<ScanPage> {
+    let budget = if opts.count == 0 { 10 } else { opts.count };
+    let (mut idx, mut pos) = decode(cursor);
+    let mut page = ScanPage::default();
+    let mut examined = 0;
+    let mut first = true;
+    while idx < r.shard_count() {
+        let done = r.view_shard(idx, |s| {
             if std::mem::take(&mut first) {
-                pos = shard.resync(pos); // the cursor came from a client
+                pos = s.shard.resync(pos); // the cursor came from a client
             }
-            let now = self.inner.now_ms();
-            while let Some((e, next)) = shard.next_from(pos) {
+            while let Some((e, next)) = s.shard.next_from(pos) {
                 pos = next;
                 examined += 1;
-                let wanted = !e.is_expired(now)
+                let wanted = !e.is_expired(s.now)
                     && opts.prefix.as_ref().is_none_or(|p| e.key.starts_with(p))
                     && opts.pattern.as_ref().is_none_or(|p| glob_match(p, e.key))
                     && opts.key_type.is_none_or(|t| e.stored.key_type() == t);
@@ -97,15 +97,53 @@ impl Store {
                     page.keys.push(e.key.to_vec());
                 }
                 if examined >= budget {
-                    page.cursor = encode(idx, pos);
-                    return page;
+                    return true;
                 }
             }
-            idx += 1;
-            pos = ArenaPos::default();
+            false
+        })?;
+        if done {
+            page.cursor = encode(idx, pos);
+            return Ok(page);
         }
-        page
+        idx += 1;
+        pos = ArenaPos::default();
     }
+    Ok(page)
+}
+
+/// `HSCAN`/`SSCAN` on one map: up to about `count` items (mapped by `f`,
+/// filtered by `pattern` on the key) and the next cursor.
+pub(crate) fn scan_map<T>(
+    m: &PackedMap,
+    cursor: u64,
+    pattern: Option<&[u8]>,
+    count: usize,
+    mut f: impl FnMut(&[u8], &[u8]) -> T,
+) -> (u64, Vec<T>) {
+    let mut out = Vec::new();
+    let next = m.scan(decode_map_cursor(cursor), count, |k, v| {
+        if pattern.is_none_or(|p| glob_match(p, k)) {
+            out.push(f(k, v));
+        }
+    });
+    (encode_map_cursor(next), out)
+}
+
+/// `ZSCAN` on one sorted set.
+pub(crate) fn scan_zset(
+    z: &ZSet,
+    cursor: u64,
+    pattern: Option<&[u8]>,
+    count: usize,
+) -> (u64, Vec<(Vec<u8>, f64)>) {
+    let mut out = Vec::new();
+    let next = z.scan(decode_map_cursor(cursor), count, |m, s| {
+        if pattern.is_none_or(|p| glob_match(p, m)) {
+            out.push((m.to_vec(), s));
+        }
+    });
+    (encode_map_cursor(next), out)
 }
 
 /// Collection cursors: 0 is the start, `1 << 63 | …` a position in the

@@ -2,7 +2,6 @@
 //! (for export and for tests that compare stores).
 
 use super::Store;
-use crate::error::Result;
 use crate::keyspace::{Entry, KeyType, Object, Shard};
 
 /// A key's complete value.
@@ -44,13 +43,6 @@ pub(crate) fn value_of(shard: &Shard, e: &Entry<'_>) -> Value {
 }
 
 impl Store {
-    /// A key's whole value and its expiry (Unix ms), if the key exists.
-    pub fn get_value(&self, key: impl AsRef<[u8]>) -> Result<Option<(Value, Option<u64>)>> {
-        Ok(self.inner.read(key.as_ref(), |s, e| {
-            e.map(|e| (value_of(s, &e), e.expire_at))
-        }))
-    }
-
     /// Calls `f` with every live key, its value and its expiry, one shard at
     /// a time (each shard is read at one moment; the whole walk is not).
     pub fn for_each_value(&self, mut f: impl FnMut(&[u8], Value, Option<u64>)) {

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use memkeep_engine::{
-    Error, KeyType, ScanOptions, ScoreBound, SetCondition, SetOptions, Store, Value, ZAddOptions,
-    ZAddResult, ZRange,
+    Error, KeyType, Reads, ScanOptions, ScoreBound, SetCondition, SetOptions, Store, Value,
+    ZAddOptions, ZAddResult, ZRange,
 };
 
 use crate::util;
@@ -43,7 +43,7 @@ fn set_conditions_and_get() {
         Err(Error::WrongType)
     ));
     assert_eq!(
-        s.key_type("list"),
+        s.key_type("list").unwrap(),
         Some(KeyType::List),
         "a failed SET GET changes nothing"
     );
@@ -63,7 +63,7 @@ fn string_commands() {
     assert_eq!(s.get("pad").unwrap(), Some(b"\0\0\0x".to_vec()));
     assert_eq!(s.setrange("nothing", 5, "").unwrap(), 0);
     assert_eq!(
-        s.exists(&["nothing"]),
+        s.exists(&["nothing"]).unwrap(),
         0,
         "an empty SETRANGE creates nothing"
     );
@@ -95,7 +95,7 @@ fn string_commands() {
     assert!(s.msetnx(&[("m1", "a"), ("m2", "b")]).unwrap());
     assert!(!s.msetnx(&[("m2", "x"), ("m3", "c")]).unwrap());
     assert_eq!(
-        s.mget(&["m1", "m2", "m3", "list"]),
+        s.mget(&["m1", "m2", "m3", "list"]).unwrap(),
         vec![Some(b("a")), Some(b("b")), None, None]
     );
 }
@@ -120,7 +120,7 @@ fn list_commands() {
     assert_eq!(s.lpush("l", &["a", "b", "c"]).unwrap(), 3);
     assert_eq!(s.lrange("l", 0, -1).unwrap(), vec![b("c"), b("b"), b("a")]);
     assert_eq!(s.rpushx("nolist", &["x"]).unwrap(), 0);
-    assert_eq!(s.exists(&["nolist"]), 0);
+    assert_eq!(s.exists(&["nolist"]).unwrap(), 0);
     assert_eq!(s.linsert("l", true, "b", "B").unwrap(), 4);
     assert_eq!(s.linsert("l", false, "zz", "B").unwrap(), -1);
     assert_eq!(s.linsert("none", false, "a", "B").unwrap(), 0);
@@ -135,7 +135,11 @@ fn list_commands() {
     assert_eq!(s.lrem("r", -2, "1").unwrap(), 2);
     assert_eq!(s.lrange("r", 0, -1).unwrap(), vec![b("1"), b("2"), b("3")]);
     s.ltrim("r", 5, 10).unwrap();
-    assert_eq!(s.exists(&["r"]), 0, "an empty LTRIM deletes the list");
+    assert_eq!(
+        s.exists(&["r"]).unwrap(),
+        0,
+        "an empty LTRIM deletes the list"
+    );
     assert!(matches!(
         s.lpush("s_str", &["x"]).and_then(|_| s.get("s_str")),
         Err(Error::WrongType)
@@ -166,7 +170,7 @@ fn set_commands() {
     assert_eq!(popped.len(), 2);
     assert_eq!(s.scard("a").unwrap(), 1);
     s.spop("a", 5).unwrap();
-    assert_eq!(s.exists(&["a"]), 0, "an emptied set is deleted");
+    assert_eq!(s.exists(&["a"]).unwrap(), 0, "an emptied set is deleted");
 }
 
 #[test]
@@ -277,7 +281,7 @@ fn hashes_hold_json_documents_like_the_seeds_collections() {
     assert!(!s.hsetnx("stats", "text", "zzz").unwrap());
     assert_eq!(s.hstrlen("stats", "text").unwrap(), 3);
     assert_eq!(s.hdel("stats", &["avg", "text", "nope"]).unwrap(), 2);
-    assert_eq!(s.exists(&["stats"]), 0);
+    assert_eq!(s.exists(&["stats"]).unwrap(), 0);
 }
 
 #[test]
@@ -315,7 +319,7 @@ fn scan_sees_every_key_present_throughout_despite_churn() {
     let mut cursor = 0;
     let mut step = 0;
     loop {
-        let page = s.scan(cursor, &opts);
+        let page = s.scan(cursor, &opts).unwrap();
         seen.extend(page.keys);
         // Churn between pages: new keys, deletions, and rewrites that move
         // records (and trigger compaction).
@@ -344,7 +348,7 @@ fn scan_sees_every_key_present_throughout_despite_churn() {
         count: 100_000,
         ..ScanOptions::default()
     };
-    assert!(s.scan(0, &strings_only).keys.is_empty());
+    assert!(s.scan(0, &strings_only).unwrap().keys.is_empty());
 }
 
 #[test]
@@ -354,8 +358,8 @@ fn rename_moves_value_and_ttl() {
         .unwrap();
     s.set("dst", "old").unwrap();
     s.rename("src", "dst").unwrap();
-    assert_eq!(s.key_type("dst"), Some(KeyType::ZSet));
-    assert_eq!(s.exists(&["src"]), 0);
+    assert_eq!(s.key_type("dst").unwrap(), Some(KeyType::ZSet));
+    assert_eq!(s.exists(&["src"]).unwrap(), 0);
     assert!(matches!(s.rename("src", "x"), Err(Error::NoSuchKey)));
     s.set("other", "1").unwrap();
     assert!(!s.rename_nx("dst", "other").unwrap());
@@ -374,7 +378,7 @@ fn batch_acknowledges_many_writes_at_once() {
             for i in 0..1000 {
                 s.set(format!("k{i}"), "v").unwrap();
             }
-            s.dbsize()
+            s.dbsize().unwrap()
         })
         .unwrap();
     assert_eq!(n, 1000);
@@ -394,7 +398,7 @@ fn oversized_values_are_refused_cleanly() {
         err.redis_message(),
         "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
     );
-    assert_eq!(s.exists(&["k"]), 0);
+    assert_eq!(s.exists(&["k"]).unwrap(), 0);
 }
 
 #[test]
@@ -416,7 +420,7 @@ fn arbitrary_cursors_and_counts_never_panic() {
             x & 0x3ffff,
             (x & 0xf) << 48 | (x & 0x3ffff),
         ] {
-            let _ = s.scan(cursor, &ScanOptions::default());
+            let _ = s.scan(cursor, &ScanOptions::default()).unwrap();
             let _ = s.hscan("h", cursor, None, 10).unwrap();
             let _ = s.hscan("h", cursor | 1 << 63, None, 10).unwrap();
         }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use memkeep_engine::{ExpireCondition, Expiry, Options, SetOptions, Store, Ttl};
+use memkeep_engine::{ExpireCondition, Expiry, Options, Reads, SetOptions, Store, Ttl};
 
 use crate::util;
 
@@ -25,21 +25,21 @@ fn keys_expire_lazily_and_the_sweep_deletes_them() {
             .unwrap();
     }
     store.set("forever", "x").unwrap();
-    assert_eq!(store.ttl("session:7"), Ttl::Ms(1000));
+    assert_eq!(store.ttl("session:7").unwrap(), Ttl::Ms(1000));
     clock.advance(999);
     assert_eq!(store.get("session:7").unwrap(), Some(b"token".to_vec()));
-    assert_eq!(store.ttl("session:7"), Ttl::Ms(1));
+    assert_eq!(store.ttl("session:7").unwrap(), Ttl::Ms(1));
     clock.advance(1);
     assert_eq!(
         store.get("session:7").unwrap(),
         None,
         "expired at exactly its time"
     );
-    assert_eq!(store.ttl("session:7"), Ttl::Missing);
-    assert_eq!(store.exists(&["session:7", "forever"]), 1);
-    assert_eq!(store.keys("session:*").len(), 0);
+    assert_eq!(store.ttl("session:7").unwrap(), Ttl::Missing);
+    assert_eq!(store.exists(&["session:7", "forever"]).unwrap(), 1);
+    assert_eq!(store.keys("session:*").unwrap().len(), 0);
     assert_eq!(
-        store.dbsize(),
+        store.dbsize().unwrap(),
         101,
         "lazily expired keys still take room until swept"
     );
@@ -48,7 +48,7 @@ fn keys_expire_lazily_and_the_sweep_deletes_them() {
 
     let deleted = store.sweep_expired(1000).unwrap();
     assert_eq!(deleted, 100);
-    assert_eq!(store.dbsize(), 1);
+    assert_eq!(store.dbsize().unwrap(), 1);
     assert_eq!(store.stats().unwrap().volatile_keys, 0);
 }
 
@@ -69,7 +69,7 @@ fn sweep_deletions_are_journaled() {
         store.hgetall("a").unwrap(),
         vec![(b"f".to_vec(), b"v".to_vec())]
     );
-    assert_eq!(store.ttl("a"), Ttl::Persistent);
+    assert_eq!(store.ttl("a").unwrap(), Ttl::Persistent);
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn a_write_to_an_expired_key_starts_from_nothing() {
             vec![(b"new".to_vec(), b"2".to_vec())]
         );
         assert_eq!(s.lrange("l", 0, -1).unwrap(), vec![b"b".to_vec()]);
-        assert_eq!(s.ttl("h"), Ttl::Persistent);
+        assert_eq!(s.ttl("h").unwrap(), Ttl::Persistent);
         assert_eq!(s.get("n").unwrap(), Some(b"1".to_vec()));
     };
     check(&store);
@@ -136,8 +136,8 @@ fn expiry_survives_snapshots_and_reopens() {
     store.snapshot().unwrap();
     drop(store);
     let store = Store::open(opts.clone()).unwrap();
-    assert_eq!(store.ttl("soon"), Ttl::Ms(100));
-    assert_eq!(store.ttl("z"), Ttl::Ms(500));
+    assert_eq!(store.ttl("soon").unwrap(), Ttl::Ms(100));
+    assert_eq!(store.ttl("z").unwrap(), Ttl::Ms(500));
     clock.advance(200);
     drop(store);
     let store = Store::open(opts).unwrap();
@@ -146,7 +146,7 @@ fn expiry_survives_snapshots_and_reopens() {
         None,
         "expired while the store was closed"
     );
-    assert_eq!(store.ttl("later"), Ttl::Ms(9_800));
+    assert_eq!(store.ttl("later").unwrap(), Ttl::Ms(9_800));
 }
 
 fn clock_now(c: &memkeep_engine::ManualClock) -> u64 {
@@ -196,17 +196,17 @@ fn expire_conditions_follow_redis_7() {
             .expire("k", secs(20), ExpireCondition::IfLater)
             .unwrap()
     );
-    assert_eq!(store.ttl("k"), Ttl::Ms(20_000));
+    assert_eq!(store.ttl("k").unwrap(), Ttl::Ms(20_000));
     assert!(store.persist("k").unwrap());
     assert!(!store.persist("k").unwrap());
-    assert_eq!(store.ttl("k"), Ttl::Persistent);
+    assert_eq!(store.ttl("k").unwrap(), Ttl::Persistent);
     // An expiry in the past deletes at once, and says it did something.
     assert!(
         store
             .expire("k", Expiry::At(1), ExpireCondition::Always)
             .unwrap()
     );
-    assert_eq!(store.exists(&["k"]), 0);
+    assert_eq!(store.exists(&["k"]).unwrap(), 0);
     // Overflowing expiries are client errors, not panics.
     store.set("k", "v").unwrap();
     let err = store
@@ -229,24 +229,32 @@ fn set_clears_ttl_and_keepttl_and_incr_keep_it() {
     let store = Store::open(util::options(dir.path(), &clock)).unwrap();
     store.set_with("k", "1", ex(1000)).unwrap();
     store.incr_by("k", 5).unwrap();
-    assert_eq!(store.ttl("k"), Ttl::Ms(1000), "INCR keeps the TTL");
+    assert_eq!(store.ttl("k").unwrap(), Ttl::Ms(1000), "INCR keeps the TTL");
     store.append("k", "0").unwrap();
-    assert_eq!(store.ttl("k"), Ttl::Ms(1000), "APPEND keeps the TTL");
+    assert_eq!(
+        store.ttl("k").unwrap(),
+        Ttl::Ms(1000),
+        "APPEND keeps the TTL"
+    );
     let keep = SetOptions {
         keep_ttl: true,
         ..SetOptions::default()
     };
     store.set_with("k", "2", keep).unwrap();
-    assert_eq!(store.ttl("k"), Ttl::Ms(1000), "KEEPTTL keeps it");
+    assert_eq!(store.ttl("k").unwrap(), Ttl::Ms(1000), "KEEPTTL keeps it");
     store.set("k", "3").unwrap();
-    assert_eq!(store.ttl("k"), Ttl::Persistent, "a plain SET clears it");
+    assert_eq!(
+        store.ttl("k").unwrap(),
+        Ttl::Persistent,
+        "a plain SET clears it"
+    );
     // GETEX changes it; PERSIST through GETEX removes it.
     store
         .getex("k", Some(Some(Expiry::In(Duration::from_secs(3)))))
         .unwrap();
-    assert_eq!(store.ttl("k"), Ttl::Ms(3000));
+    assert_eq!(store.ttl("k").unwrap(), Ttl::Ms(3000));
     store.getex("k", Some(None)).unwrap();
-    assert_eq!(store.ttl("k"), Ttl::Persistent);
+    assert_eq!(store.ttl("k").unwrap(), Ttl::Persistent);
 }
 
 #[test]
@@ -257,11 +265,11 @@ fn the_background_thread_sweeps_with_the_real_clock() {
         store.set_with(format!("k{i}"), "v", ex(20)).unwrap();
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while store.dbsize() > 0 {
+    while store.dbsize().unwrap() > 0 {
         assert!(
             Instant::now() < deadline,
             "the sweep left {} keys after 30 s",
-            store.dbsize()
+            store.dbsize().unwrap()
         );
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -7,4 +7,5 @@ mod model;
 mod poison;
 mod recovery;
 mod snapshot_load;
+mod tx;
 mod util;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use memkeep_engine::{
-    Error, ExpireCondition, Expiry, Store, Ttl, Value, ZAddOptions, ZAddResult, ZRange,
+    Error, ExpireCondition, Expiry, Reads, Store, Ttl, Value, ZAddOptions, ZAddResult, ZRange,
 };
 use proptest::prelude::*;
 
@@ -597,7 +597,7 @@ fn run_store(s: &Store, c: &Cmd) -> R {
         ),
         Persist(key) => r(s.persist(k(key)), R::Bool),
         Rename(a, b) => r(s.rename(k(a), k(b)), |_| R::Unit),
-        Ttl(key) => R::Ttl(s.ttl(k(key))),
+        Ttl(key) => R::Ttl(s.ttl(k(key)).unwrap()),
         HSet(key, f, v) => r(s.hset(k(key), [(f, v)]), |n| R::Int(n as i64)),
         HDel(key, f) => r(s.hdel(k(key), &[f]), |n| R::Int(n as i64)),
         HIncrBy(key, f, n) => r(s.hincr_by(k(key), f, *n), R::Int),

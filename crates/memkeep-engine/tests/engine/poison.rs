@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use memkeep_engine::{Error, FsyncPolicy, Options, Store};
+use memkeep_engine::{Error, FsyncPolicy, Options, Reads, Store};
 
 use crate::util;
 

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use memkeep_engine::{Error, Options, Store};
+use memkeep_engine::{Error, Options, Reads, Store};
 
 use crate::util;
 
