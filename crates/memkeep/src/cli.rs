@@ -15,6 +15,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    Serve(memkeep_server::config::ServeArgs),
+    /// Show a running server's status: keys, memory, journal, snapshot,
+    /// connections (what `GET /v1/status` says, as a table).
+    ///
+    /// Uses MEMKEEP_AUTH_TOKEN as the bearer token when it is set.
+    Status(StatusArgs),
     /// Verify a data directory's files without changing them.
     ///
     /// Reads every snapshot and journal segment, checks every checksum and
@@ -34,6 +40,17 @@ pub struct CheckArgs {
     pub data_dir: PathBuf,
 
     /// Print the report as JSON instead of a table.
+    #[arg(long, env = "MEMKEEP_JSON")]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The server's HTTP address.
+    #[arg(long, env = "MEMKEEP_SERVER", default_value = "http://127.0.0.1:7070")]
+    pub server: String,
+
+    /// Print the status as JSON (exactly what the server answered).
     #[arg(long, env = "MEMKEEP_JSON")]
     pub json: bool,
 }

@@ -4,15 +4,28 @@
 
 mod check;
 mod cli;
+mod serve;
+mod status;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let cli = match cli::Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         cli::Command::Check(args) => check::run(&args),
+        cli::Command::Serve(args) => {
+            let sub = matches
+                .subcommand_matches("serve")
+                .expect("serve was chosen");
+            serve::run(args, sub)
+        }
+        cli::Command::Status(args) => status::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,5 @@
+//! The Redis protocol: request parsing, reply encoding, connections.
+
+pub(crate) mod conn;
+pub mod parse;
+pub mod reply;
