@@ -127,6 +127,22 @@ pub struct ServeArgs {
     /// this time, so a slow client cannot pin a connection.
     #[arg(long, env = "MEMKEEP_REQUEST_TIMEOUT", value_name = "DURATION", default_value = "30s", value_parser = duration)]
     pub request_timeout: Duration,
+
+    /// Threads serving RESP connections (each connection stays on one);
+    /// 0 means half the CPUs this process may use, at least one: on a small
+    /// host the application using memkeep needs the other half.
+    #[arg(long, env = "MEMKEEP_THREADS", value_name = "N", default_value = "0")]
+    pub threads: usize,
+}
+
+impl ServeArgs {
+    /// The RESP thread count `threads` stands for.
+    pub fn resp_threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            n => n,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -184,6 +200,7 @@ impl ServeArgs {
                 "max_body_size" => self.max_body_size = size(&as_str()?).map_err(bad)?,
                 "client_timeout" => self.client_timeout = duration(&as_str()?).map_err(bad)?,
                 "request_timeout" => self.request_timeout = duration(&as_str()?).map_err(bad)?,
+                "threads" => self.threads = as_str()?.parse().map_err(|e| bad(format!("{e}")))?,
                 "config" => {
                     return Err(format!(
                         "{}: a config file cannot name another",

@@ -153,26 +153,14 @@ fn section(out: &mut String, s: &Shared, client: &Client, name: &str) {
                 "total_connections_received:{}",
                 st.connections_total.load(Ordering::Relaxed)
             );
-            line!(
-                "total_commands_processed:{}",
-                st.commands.load(Ordering::Relaxed)
-            );
-            line!(
-                "total_net_input_bytes:{}",
-                st.net_in.load(Ordering::Relaxed)
-            );
-            line!(
-                "total_net_output_bytes:{}",
-                st.net_out.load(Ordering::Relaxed)
-            );
+            line!("total_commands_processed:{}", st.commands.get());
+            line!("total_net_input_bytes:{}", st.net_in.get());
+            line!("total_net_output_bytes:{}", st.net_out.get());
             line!(
                 "rejected_connections:{}",
                 st.rejected.load(Ordering::Relaxed)
             );
-            line!(
-                "total_error_replies:{}",
-                st.error_replies.load(Ordering::Relaxed)
-            );
+            line!("total_error_replies:{}", st.error_replies.get());
         }
         "replication" => {
             line!("# Replication");

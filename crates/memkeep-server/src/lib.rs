@@ -14,6 +14,7 @@ pub mod auth;
 mod client;
 mod cmd;
 pub mod config;
+mod counter;
 mod http;
 mod info;
 pub mod resp;

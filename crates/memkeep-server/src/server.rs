@@ -18,6 +18,7 @@ use crate::auth::Token;
 use crate::config::ServeArgs;
 use crate::http::{self, HttpState};
 use crate::resp::conn;
+use crate::resp::pool::ConnPool;
 use crate::shared::{Limits, Shared, Shutdown, Stats};
 
 /// Why `serve` could not run.
@@ -146,7 +147,11 @@ pub async fn run(
     let _ = http_state.shared.set(shared.clone());
     tracing::info!(%resp_addr, auth = shared.auth.is_some(), "RESP listening");
 
-    accept_resp(resp_listener, shared.clone(), args.request_timeout).await;
+    let pool = ConnPool::start(args.resp_threads()).map_err(|source| ServeError::Bind {
+        addr: resp_addr,
+        source,
+    })?;
+    accept_resp(resp_listener, &pool, shared.clone(), args.request_timeout).await;
 
     // Shutdown: connections finish what they have read, bounded by the timeout.
     let deadline = Instant::now() + args.shutdown_timeout;
@@ -166,6 +171,8 @@ pub async fn run(
         http_task,
     )
     .await;
+    // No command may run once the journal's final flush begins.
+    let _ = tokio::task::spawn_blocking(move || pool.stop()).await;
 
     let store_for_close = store.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -187,7 +194,12 @@ pub async fn run(
 }
 
 /// Accepts RESP connections until shutdown.
-async fn accept_resp(listener: TcpListener, shared: Arc<Shared>, request_timeout: Duration) {
+async fn accept_resp(
+    listener: TcpListener,
+    pool: &ConnPool,
+    shared: Arc<Shared>,
+    request_timeout: Duration,
+) {
     loop {
         let stream = tokio::select! {
             r = listener.accept() => match r {
@@ -216,8 +228,15 @@ async fn accept_resp(listener: TcpListener, shared: Arc<Shared>, request_timeout
         }
         shared.stats.connected.fetch_add(1, Ordering::AcqRel);
         let shared = shared.clone();
-        tokio::spawn(async move {
-            conn::serve(stream, shared.clone(), request_timeout).await;
+        // Move the socket to the pool thread's own reactor.
+        let Ok(stream) = stream.into_std() else {
+            shared.stats.connected.fetch_sub(1, Ordering::AcqRel);
+            continue;
+        };
+        pool.spawn(async move {
+            if let Ok(stream) = tokio::net::TcpStream::from_std(stream) {
+                conn::serve(stream, shared.clone(), request_timeout).await;
+            }
             shared.stats.connected.fetch_sub(1, Ordering::AcqRel);
         });
     }

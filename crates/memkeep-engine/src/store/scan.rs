@@ -122,6 +122,7 @@ pub(crate) fn scan_map<T>(
     mut f: impl FnMut(&[u8], &[u8]) -> T,
 ) -> (u64, Vec<T>) {
     let mut out = Vec::new();
+    let count = whole_if_small(m.len(), cursor, count);
     let next = m.scan(decode_map_cursor(cursor), count, |k, v| {
         if pattern.is_none_or(|p| glob_match(p, k)) {
             out.push(f(k, v));
@@ -138,12 +139,34 @@ pub(crate) fn scan_zset(
     count: usize,
 ) -> (u64, Vec<(Vec<u8>, f64)>) {
     let mut out = Vec::new();
+    if cursor == 0 && z.len() <= SMALL_COLLECTION {
+        // Whole, in score order, as Redis answers for a small sorted set.
+        for (m, s) in z.iter() {
+            if pattern.is_none_or(|p| glob_match(p, m)) {
+                out.push((m.to_vec(), s));
+            }
+        }
+        return (0, out);
+    }
     let next = z.scan(decode_map_cursor(cursor), count, |m, s| {
         if pattern.is_none_or(|p| glob_match(p, m)) {
             out.push((m.to_vec(), s));
         }
     });
     (encode_map_cursor(next), out)
+}
+
+/// Collections up to this many items are scanned whole in one call, as
+/// Redis does for its compact encodings (its `*-max-listpack-entries`
+/// default): clients see every item and cursor 0 on the first call.
+const SMALL_COLLECTION: usize = 128;
+
+fn whole_if_small(len: usize, cursor: u64, count: usize) -> usize {
+    if cursor == 0 && len <= SMALL_COLLECTION {
+        len.max(count)
+    } else {
+        count
+    }
 }
 
 /// Collection cursors: 0 is the start, `1 << 63 | …` a position in the

@@ -272,20 +272,56 @@ pub(crate) static TABLE: &[Spec] = &{
     ]
 };
 
-/// The command called `name` (any case).
-pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
-    let mut lower = [0u8; 20];
-    if name.len() > lower.len() {
+/// A command name (any case, at most 16 bytes) packed into an integer, so
+/// finding a command costs a few integer comparisons per request, not a
+/// few `memcmp`s.
+fn name_key(name: &[u8]) -> Option<(u128, usize)> {
+    if name.len() > 16 {
         return None;
     }
-    for (d, s) in lower.iter_mut().zip(name) {
+    let mut b = [0u8; 16];
+    for (d, s) in b.iter_mut().zip(name) {
         *d = s.to_ascii_lowercase();
     }
-    let lower = &lower[..name.len()];
-    TABLE
-        .binary_search_by(|s| s.name.as_bytes().cmp(lower))
-        .ok()
-        .map(|i| &TABLE[i])
+    Some((u128::from_le_bytes(b), name.len()))
+}
+
+/// Slots in the command index: a power of two, several times the number
+/// of commands, so almost every lookup finds its command in the first slot.
+const INDEX_SLOTS: usize = 1024;
+
+fn slot_of(key: (u128, usize)) -> usize {
+    let (lo, hi) = (key.0 as u64, (key.0 >> 64) as u64);
+    let h = (lo ^ hi.rotate_left(29) ^ key.1 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> (64 - INDEX_SLOTS.trailing_zeros())) as usize
+}
+
+/// The command called `name` (any case): one hash and usually one
+/// comparison (open addressing, linear probing).
+pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
+    type Slot = Option<((u128, usize), u16)>;
+    static INDEX: std::sync::OnceLock<Vec<Slot>> = std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut slots: Vec<Slot> = vec![None; INDEX_SLOTS];
+        for (i, spec) in TABLE.iter().enumerate() {
+            let key = name_key(spec.name.as_bytes()).expect("names fit 16 bytes");
+            let mut at = slot_of(key);
+            while slots[at].is_some() {
+                at = (at + 1) % INDEX_SLOTS;
+            }
+            slots[at] = Some((key, i as u16));
+        }
+        slots
+    });
+    let key = name_key(name)?;
+    let mut at = slot_of(key);
+    loop {
+        match index[at] {
+            Some((k, i)) if k == key => return Some(&TABLE[i as usize]),
+            Some(_) => at = (at + 1) % INDEX_SLOTS,
+            None => return None,
+        }
+    }
 }
 
 /// Redis's reply to an unknown command.

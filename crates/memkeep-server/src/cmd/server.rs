@@ -317,10 +317,10 @@ pub(crate) fn command(c: &mut Call<'_, '_>, a: &[&[u8]]) -> CmdResult {
             }
         }
         Some(b"docs") => c.out.map(0),
-        Some(other) => {
+        Some(_) => {
             return Err(err(format!(
                 "ERR unknown subcommand '{}'. Try COMMAND HELP.",
-                String::from_utf8_lossy(other)
+                printable(a[1], 128)
             )));
         }
     }

@@ -161,7 +161,7 @@ async fn require_token(State(state): State<Arc<HttpState>>, req: Request, next: 
         }
     }
     if let Some(s) = state.shared.get() {
-        s.stats.http_requests.fetch_add(1, Ordering::Relaxed);
+        s.stats.http_requests.add(1);
     }
     next.run(req).await
 }
@@ -179,12 +179,54 @@ pub(crate) fn router(state: Arc<HttpState>, request_timeout: Duration) -> Router
         .merge(status::open_routes())
         .merge(api)
         .fallback(|| async { ApiError::not_found("no such route; see /v1/openapi.json") })
+        .layer(middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(state.max_body as usize))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
         .with_state(state)
+}
+
+/// Gives errors produced outside our handlers (axum's rejections of a bad
+/// query string or path, 405, the request timeout) our JSON error shape.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_client_error() => "bad_request",
+        _ => "internal",
+    };
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let mut message = String::from_utf8_lossy(&text).trim().to_owned();
+    if message.is_empty() {
+        message = status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_owned();
+    }
+    let mut r = ApiError::new(status, code, message).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            r.headers_mut().insert(name, value.clone());
+        }
+    }
+    r
 }
 
 /// Accepts HTTP connections until shutdown, then lets in-flight requests finish.

@@ -104,7 +104,7 @@ async fn status(State(st): State<Arc<HttpState>>) -> Result<Response, ApiError> 
             "resp": s.stats.connected.load(Ordering::Relaxed),
             "http": st.connections.load(Ordering::Relaxed),
         },
-        "commands_processed": s.stats.commands.load(Ordering::Relaxed),
+        "commands_processed": s.stats.commands.get(),
         "backups": [],
     }))
     .into_response())

@@ -24,6 +24,8 @@ use crate::shared::Shared;
 
 /// Read buffer size, and what a buffer is shrunk back to after a large request.
 const READ_CHUNK: usize = 16 * 1024;
+/// How long a client caught mid-request by a shutdown may take to finish it.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// Replies are written out once this much is pending.
 const OUT_FLUSH: usize = 1 << 20;
 
@@ -39,13 +41,16 @@ pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>, request_timeou
     let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = Out::new(Proto::Resp2);
     let mut ranges = Vec::new();
+    let mut shutdown = shared.shutdown.listen();
+    let mut shutting_down = false;
+    let store = &shared.store;
     loop {
         // Run every complete command already read (a pipeline is one batch).
-        let store = shared.store.clone();
         let ((commands, more), seq) =
             store.deferred(|| run_batch(&mut inbuf, &mut ranges, &mut out, &mut client, &shared));
+        shared.stats.commands.add(commands as u64);
         if seq > 0
-            && let Err(e) = durable(&store, seq).await
+            && let Err(e) = durable(store, seq).await
         {
             // Nothing of this batch may be reported as done.
             out.buf.clear();
@@ -56,10 +61,7 @@ pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>, request_timeou
             client.close = true;
         }
         if !out.buf.is_empty() {
-            shared
-                .stats
-                .net_out
-                .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
+            shared.stats.net_out.add(out.buf.len() as u64);
             if wr.write_all(&out.buf).await.is_err() {
                 break;
             }
@@ -75,18 +77,24 @@ pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>, request_timeou
         if inbuf.is_empty() && inbuf.capacity() > 4 * READ_CHUNK {
             inbuf = BytesMut::with_capacity(READ_CHUNK); // give a large request's buffer back
         }
+        // At shutdown an idle client is let go; one in the middle of a
+        // request gets a short grace to finish sending it.
+        if shutting_down && inbuf.is_empty() {
+            break;
+        }
         // Read more: an idle client may wait `timeout`; a partial request
         // must complete within `request_timeout`.
         let idle = shared.limits.client_timeout_ms.load(Ordering::Relaxed);
         let wait = if inbuf.is_empty() {
             (idle > 0).then(|| Duration::from_millis(idle))
+        } else if shutting_down {
+            Some(request_timeout.min(SHUTDOWN_GRACE))
         } else {
             Some(request_timeout)
         };
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 4 {
             inbuf.reserve(READ_CHUNK);
         }
-        let idle_now = inbuf.is_empty();
         let read = async {
             match wait {
                 Some(t) => tokio::time::timeout(t, rd.read_buf(&mut inbuf))
@@ -97,12 +105,17 @@ pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>, request_timeou
         };
         let n = tokio::select! {
             r = read => r,
-            () = shared.shutdown.wait(), if idle_now => Ok(0),
+            () = shutdown.requested(), if !shutting_down => {
+                shutting_down = true;
+                continue;
+            }
         };
         match n {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                shared.stats.net_in.fetch_add(n as u64, Ordering::Relaxed);
+                shared.stats.net_in.add(n as u64);
+                // Once per read, not per command: the clock is not free.
+                client.last_command = std::time::Instant::now();
             }
         }
     }
@@ -141,6 +154,7 @@ fn run_batch(
     let mut consumed = 0;
     let mut commands = 0;
     let mut full = false;
+    let mut args: Vec<&[u8]> = Vec::with_capacity(8);
     while !client.close {
         if out.buf.len() >= OUT_FLUSH {
             full = true;
@@ -151,7 +165,8 @@ fn run_batch(
             Ok(Parsed::Incomplete) => break,
             Ok(Parsed::Empty { used }) => consumed += used,
             Ok(Parsed::Command { used }) => {
-                let args: Vec<&[u8]> = ranges.iter().map(|r| &rest[r.clone()]).collect();
+                args.clear();
+                args.extend(ranges.iter().map(|r| &rest[r.clone()]));
                 execute(&args, out, client, shared);
                 consumed += used;
                 commands += 1;
@@ -164,7 +179,7 @@ fn run_batch(
             }
             Err(ProtocolError(msg)) => {
                 out.error(&format!("ERR Protocol error: {msg}"));
-                shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+                shared.stats.error_replies.add(1);
                 client.close = true;
                 commands += 1;
                 break;
@@ -178,11 +193,9 @@ fn run_batch(
 /// Checks and runs (or queues, inside `MULTI`) one command, in Redis's
 /// order: unknown command, arity, authentication.
 fn execute(args: &[&[u8]], out: &mut Out, client: &mut Client, shared: &Shared) {
-    shared.stats.commands.fetch_add(1, Ordering::Relaxed);
-    client.last_command = std::time::Instant::now();
     let reject = |out: &mut Out, client: &mut Client, line: &str| {
         out.error(line);
-        shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+        shared.stats.error_replies.add(1);
         if let Some(m) = &mut client.multi {
             m.failed = true;
         }
@@ -214,6 +227,6 @@ fn execute(args: &[&[u8]], out: &mut Out, client: &mut Client, shared: &Shared) 
     };
     cmd::run(&mut call, spec, args);
     if out.buf.get(before) == Some(&b'-') {
-        shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+        shared.stats.error_replies.add(1);
     }
 }

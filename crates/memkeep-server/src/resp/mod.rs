@@ -2,4 +2,5 @@
 
 pub(crate) mod conn;
 pub mod parse;
+pub(crate) mod pool;
 pub mod reply;
