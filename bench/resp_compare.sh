@@ -48,6 +48,9 @@ stop() {
   server_pid=""
 }
 
+# CPU time (user + system, in clock ticks) the server process has used.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 results="$work/results.csv"
 : > "$results"
 for round in $(seq "$ROUNDS"); do
@@ -57,28 +60,38 @@ for round in $(seq "$ROUNDS"); do
       start "$name" "$port"
       n=$REQUESTS
       [ "$pipeline" = 16 ] && n=$((REQUESTS * 5))
-      redis-benchmark -p "$port" -c 50 -n "$n" -P "$pipeline" -t "$TESTS" --csv 2>/dev/null \
-        | tail -n +2 | while IFS=, read -r test rps _; do
-            echo "$name,$pipeline,${test//\"/},${rps//\"/}" >> "$results"
-          done
+      for test in ${TESTS//,/ }; do
+        before=$(cpu_ticks "$server_pid")
+        line=$(redis-benchmark -p "$port" -c 50 -n "$n" -P "$pipeline" -t "$test" --csv 2>/dev/null | tail -n 1)
+        after=$(cpu_ticks "$server_pid")
+        IFS=, read -r label rps _ <<<"$line"
+        echo "$name,$pipeline,${label//\"/},${rps//\"/},$((after - before)),$n" >> "$results"
+      done
       stop "$port"
     done
   done
   echo "== round $round of $ROUNDS done" >&2
 done
 
-python3 - "$results" "$ROUNDS" <<'PY'
+python3 - "$results" "$ROUNDS" "$(getconf CLK_TCK)" <<'PY'
 import csv, statistics, sys
 rows = list(csv.reader(open(sys.argv[1])))
-by = {}
-for name, pipe, test, rps in rows:
-    by.setdefault((test, int(pipe), name), []).append(float(rps))
-tests = sorted({(t, p) for (t, p, _) in by}, key=lambda x: (x[1], x[0]))
-print(f"| command, 50 clients | pipeline | Redis median req/s | memkeep median req/s | memkeep / Redis |")
-print("|---|---|---|---|---|")
+tick = 1.0 / float(sys.argv[3])
+rps, cpu = {}, {}
+for name, pipe, test, r, ticks, n in rows:
+    key = (test, int(pipe), name)
+    rps.setdefault(key, []).append(float(r))
+    # Server CPU microseconds per request.
+    cpu.setdefault(key, []).append(float(ticks) * tick * 1e6 / float(n))
+tests = sorted({(t, p) for (t, p, _) in rps}, key=lambda x: (x[1], x[0]))
+med = lambda d, k: statistics.median(d.get(k, [0]))
+print("| command, 50 clients | pipeline | Redis req/s | memkeep req/s | memkeep / Redis (range over rounds) | server CPU µs/request, Redis | memkeep |")
+print("|---|---|---|---|---|---|---|")
 for t, p in tests:
-    r = statistics.median(by.get((t, p, "redis"), [0]))
-    m = statistics.median(by.get((t, p, "memkeep"), [0]))
-    print(f"| {t} | {p} | {r:,.0f} | {m:,.0f} | {m / r if r else 0:.2f} |")
-print(f"\n({sys.argv[2]} alternating rounds; medians)")
+    r, m = med(rps, (t, p, "redis")), med(rps, (t, p, "memkeep"))
+    ratios = [b / a for a, b in zip(rps[(t, p, "redis")], rps[(t, p, "memkeep")]) if a]
+    lo, hi = (min(ratios), max(ratios)) if ratios else (0, 0)
+    cr, cm = med(cpu, (t, p, "redis")), med(cpu, (t, p, "memkeep"))
+    print(f"| {t} | {p} | {r:,.0f} | {m:,.0f} | **{m / r if r else 0:.2f}** ({lo:.2f}–{hi:.2f}) | {cr:.2f} | {cm:.2f} |")
+print(f"\n({sys.argv[2]} alternating rounds; medians; ranges are per-round ratios)")
 PY

@@ -159,10 +159,13 @@ impl ServeArgs {
             .map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?;
         for (key, value) in &table {
             let id = key.replace('-', "_");
-            let explicit = matches!(
-                matches.value_source(&id),
-                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-            );
+            // An unknown key is not an argument id at all (`value_source`
+            // would panic on it); the match below reports it.
+            let explicit = matches.try_contains_id(&id).is_ok()
+                && matches!(
+                    matches.value_source(&id),
+                    Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+                );
             if explicit {
                 continue;
             }

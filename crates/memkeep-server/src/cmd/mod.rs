@@ -106,8 +106,12 @@ pub(crate) mod flag {
     pub const NO_AUTH: u8 = 2;
     /// Runs immediately inside `MULTI` instead of being queued.
     pub const NO_QUEUE: u8 = 4;
-    /// Administrative (not allowed inside `MULTI`/`EXEC`).
+    /// Administrative (reported by `COMMAND`).
     pub const ADMIN: u8 = 8;
+    /// Refused inside `MULTI`: Redis's `no-multi` commands (`SAVE`,
+    /// `SHUTDOWN`), and `INFO`, which reads every shard while `EXEC` holds
+    /// them all.
+    pub const NO_MULTI: u8 = 16;
 }
 
 /// One command of the table.
@@ -157,9 +161,9 @@ pub(crate) static TABLE: &[Spec] = &{
     const ALL: (i32, i32, i32) = (1, -1, 1);
     [
         c!("append", 3, W, K1, strings::append),
-        c!("auth", -2, NO_AUTH | NO_QUEUE, NONE, connection::auth),
+        c!("auth", -2, NO_AUTH, NONE, connection::auth),
         c!("bgsave", -1, ADMIN, NONE, server::bgsave),
-        c!("client", -2, NO_QUEUE, NONE, connection::client),
+        c!("client", -2, RO, NONE, connection::client),
         c!("command", -1, RO, NONE, server::command),
         c!("config", -2, ADMIN, NONE, server::config),
         c!("dbsize", 1, RO, NONE, server::dbsize),
@@ -180,7 +184,7 @@ pub(crate) static TABLE: &[Spec] = &{
         c!("getex", -2, W, K1, strings::getex),
         c!("getrange", 4, RO, K1, strings::getrange),
         c!("hdel", -3, W, K1, hashes::hdel),
-        c!("hello", -1, NO_AUTH | NO_QUEUE, NONE, connection::hello),
+        c!("hello", -1, NO_AUTH, NONE, connection::hello),
         c!("hexists", 3, RO, K1, hashes::hexists),
         c!("hget", 3, RO, K1, hashes::hget),
         c!("hgetall", 2, RO, K1, hashes::hgetall),
@@ -198,7 +202,7 @@ pub(crate) static TABLE: &[Spec] = &{
         c!("incr", 2, W, K1, strings::incr),
         c!("incrby", 3, W, K1, strings::incrby),
         c!("incrbyfloat", 3, W, K1, strings::incrbyfloat),
-        c!("info", -1, RO, NONE, server::info),
+        c!("info", -1, NO_MULTI, NONE, server::info),
         c!("keys", 2, RO, NONE, keys::keys),
         c!("lastsave", 1, RO, NONE, server::lastsave),
         c!("lindex", 3, RO, K1, lists::lindex),
@@ -230,16 +234,16 @@ pub(crate) static TABLE: &[Spec] = &{
         c!("rpush", -3, W, K1, lists::rpush),
         c!("rpushx", -3, W, K1, lists::rpushx),
         c!("sadd", -3, W, K1, sets::sadd),
-        c!("save", 1, ADMIN, NONE, server::save),
+        c!("save", 1, ADMIN | NO_MULTI, NONE, server::save),
         c!("scan", -2, RO, NONE, keys::scan),
         c!("scard", 2, RO, K1, sets::scard),
         c!("sdiff", -2, RO, ALL, sets::sdiff),
-        c!("select", 2, NO_QUEUE, NONE, connection::select),
+        c!("select", 2, RO, NONE, connection::select),
         c!("set", -3, W, K1, strings::set),
         c!("setex", 4, W, K1, strings::setex),
         c!("setnx", 3, W, K1, strings::setnx),
         c!("setrange", 4, W, K1, strings::setrange),
-        c!("shutdown", -1, ADMIN | NO_QUEUE, NONE, server::shutdown),
+        c!("shutdown", -1, ADMIN | NO_MULTI, NONE, server::shutdown),
         c!("sinter", -2, RO, ALL, sets::sinter),
         c!("sismember", 3, RO, K1, sets::sismember),
         c!("smembers", 2, RO, K1, sets::smembers),

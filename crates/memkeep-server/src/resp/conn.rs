@@ -210,7 +210,7 @@ fn execute(args: &[&[u8]], out: &mut Out, client: &mut Client, shared: &Shared) 
         return reject(out, client, "NOAUTH Authentication required.");
     }
     if client.multi.is_some() && !spec.has(flag::NO_QUEUE) {
-        if spec.has(flag::ADMIN) || spec.name == "info" {
+        if spec.has(flag::NO_MULTI) {
             return reject(out, client, "ERR Command not allowed inside a transaction");
         }
         let owned = args.iter().map(|a| a.to_vec()).collect();

@@ -427,3 +427,36 @@ fn a_failed_journal_gives_503_and_refuses_writes_on_both_protocols() {
     let (status, _, _) = s.http("GET", &format!("/v1/kv/{}", acked[0]), &[], b"");
     assert_eq!(status, 200, "reads are still served");
 }
+
+#[test]
+fn concurrent_patches_never_lose_each_others_changes() {
+    let dir = tempdir();
+    let s = Server::start(dir.path(), &[], &[]);
+    let addr = s.http;
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let body = format!(r#"{{"t{t}_{i}": {i}}}"#);
+                    let (status, _, _) = crate::util::http_request(
+                        addr,
+                        "PATCH",
+                        "/v1/collections/c/doc",
+                        &[JSON],
+                        body.as_bytes(),
+                    );
+                    assert_eq!(status, 200);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let doc = json_of(&s.http("GET", "/v1/collections/c/doc", &[], b"").2);
+    assert_eq!(
+        doc.as_object().unwrap().len(),
+        200,
+        "every member of every patch is there"
+    );
+}

@@ -8,6 +8,7 @@
 
 mod auth;
 mod clients;
+mod config;
 mod differential;
 mod http;
 mod protocol;
